@@ -177,17 +177,35 @@ def validate(model: type[BaseModel], data: Any, path: Path) -> Any:
     try:
         return model.model_validate(data)
     except ValidationError as e:
-        raise ConfigError("; ".join(_describe(err) for err in e.errors()), path) from e
+        raise ConfigError("; ".join(_describe(e.errors())), path) from e
 
 
-def _describe(error: Any) -> str:
-    where = ".".join(str(part) for part in error["loc"]) or "(top level)"
-    if error["type"] == "extra_forbidden":
-        return f"unknown key '{where}'"
-    if error["type"] == "missing":
-        return f"missing key '{where}'"
-    message = error["msg"].removeprefix("Value error, ")
-    return f"key '{where}': {message}"
+# pydantic names the member of a union that failed ("speakers.list[str]"); editors need the key.
+_UNION_MEMBER = re.compile(r"^(str|int|float|bool|date|datetime|list\[.*\]|dict\[.*\])$")
+
+
+def _describe(errors: list[Any]) -> list[str]:
+    """One message per key, in the order pydantic found them."""
+    by_key: dict[str, list[str]] = {}
+    for error in errors:
+        parts = [str(p) for p in error["loc"] if not _UNION_MEMBER.match(str(p))]
+        where = ".".join(parts) or "(top level)"
+        if error["type"] == "extra_forbidden":
+            message = f"unknown key '{where}'"
+        elif error["type"] == "missing":
+            message = f"missing key '{where}'"
+        else:
+            message = error["msg"].removeprefix("Value error, ")
+        by_key.setdefault(where, [])
+        if message not in by_key[where]:
+            by_key[where].append(message)
+    lines = []
+    for where, messages in by_key.items():
+        plain = [m for m in messages if not m.startswith(("unknown key", "missing key"))]
+        lines += [m for m in messages if m.startswith(("unknown key", "missing key"))]
+        if plain:
+            lines.append(f"key '{where}': " + " or ".join(plain))
+    return lines
 
 
 def load_archive(root: Path) -> ArchiveConfig:

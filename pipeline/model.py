@@ -43,6 +43,14 @@ class MediaInfo:
     height: int | None = None
 
 
+@dataclass(frozen=True)
+class MediaFile:
+    """A local media file: the episode's main file, or another version of it (a video)."""
+
+    path: Path
+    info: MediaInfo
+
+
 @dataclass
 class Episode:
     """One podcast episode or video, as ingested from `episodes/`.
@@ -75,6 +83,7 @@ class Episode:
     chapters: list[Chapter] = field(default_factory=list)
     video_url: str | None = None
     duration: float | None = None  # media.duration, or the sidecar's for a metadata-only video
+    alternates: list[MediaFile] = field(default_factory=list)  # same stem, other container
 
     @property
     def is_local(self) -> bool:

@@ -1,0 +1,120 @@
+"""Permanent identity: each episode's slug and GUID never change once published.
+
+How it works (documented in the README):
+- A new episode's GUID is a UUIDv5 of the feed's podcast:guid and the hash of its audio packets
+  (`audio:<hash>`), or of its `video_url` for a video that lives elsewhere. Retagging or renaming
+  the file keeps the audio hash, so even before the first build the GUID is stable.
+- Its slug is made once from the file name (stem), made unique within the archive.
+- `wijk build` records both in `transcripts/registry.json`. From then on an episode is found in
+  the registry by its audio hash, else its video URL, else its file stem, so renaming a file,
+  retitling it, or replacing its audio with a better encoding under the same name keeps the slug
+  and the GUID. A sidecar `guid:` pins the GUID an episode had on a previous host.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import unicodedata
+import uuid
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+from pipeline.errors import ConfigError
+from pipeline.fsutil import write_json
+
+REGISTRY_FILE = Path("transcripts") / "registry.json"
+# The Podcasting 2.0 namespace's UUID for podcast:guid (podcast-namespace docs, "guid" tag).
+PODCAST_NAMESPACE = uuid.UUID("ead4c236-bf58-58c6-a2c6-a6b28d128cb6")
+
+
+@dataclass
+class Identity:
+    slug: str
+    guid: str
+    stem: str
+    audio_hash: str | None = None
+    video_url: str | None = None
+
+
+def feed_guid(feed_url: str) -> str:
+    """podcast:guid: UUIDv5 over the feed URL without scheme and trailing slashes."""
+    bare = re.sub(r"^[a-zA-Z][a-zA-Z0-9+.-]*://", "", feed_url.strip()).rstrip("/")
+    return str(uuid.uuid5(PODCAST_NAMESPACE, bare))
+
+
+def slugify(text: str) -> str:
+    """ASCII, lowercase, dash-separated: 'Kijk in de Kernen!' -> 'kijk-in-de-kernen'."""
+    ascii_text = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode()
+    slug = re.sub(r"[^a-z0-9]+", "-", ascii_text.lower()).strip("-")
+    return slug[:80].rstrip("-") or "aflevering"
+
+
+class Registry:
+    """The slug and GUID of every episode ever built, kept in transcripts/registry.json."""
+
+    def __init__(self, root: Path, identities: list[Identity] | None = None) -> None:
+        self.path = root / REGISTRY_FILE
+        self.identities = identities or []
+        self._dirty = False
+
+    @classmethod
+    def load(cls, root: Path) -> Registry:
+        path = root / REGISTRY_FILE
+        if not path.exists():
+            return cls(root)
+        try:
+            data = json.loads(path.read_text(encoding="utf-8"))
+            identities = [Identity(**entry) for entry in data["episodes"]]
+        except (ValueError, KeyError, TypeError) as e:
+            raise ConfigError(f"damaged episode registry ({e}); restore it from git", path) from e
+        return cls(root, identities)
+
+    def find(self, audio_hash: str | None, video_url: str | None, stem: str) -> Identity | None:
+        for key, value in (("audio_hash", audio_hash), ("video_url", video_url), ("stem", stem)):
+            if value is None:
+                continue
+            for identity in self.identities:
+                if getattr(identity, key) == value:
+                    return identity
+        return None
+
+    def resolve(self, *, stem: str, feed_url: str, audio_hash: str | None = None,
+                video_url: str | None = None, pinned_guid: str | None = None,
+                taken: set[str] | None = None) -> Identity:
+        """The episode's identity: the registered one, or a new (unregistered) one."""
+        known = self.find(audio_hash, video_url, stem)
+        if known is not None:
+            return Identity(slug=known.slug, guid=pinned_guid or known.guid, stem=stem,
+                            audio_hash=audio_hash, video_url=video_url)
+        key = f"audio:{audio_hash}" if audio_hash else f"video:{video_url or stem}"
+        guid = pinned_guid or str(uuid.uuid5(uuid.UUID(feed_guid(feed_url)), key))
+        # A leading date ("2021-09-16-...") says nothing the feed doesn't: keep URLs short.
+        name = re.sub(r"^\d{4}-\d{2}-\d{2}[-_ ]+(?=.)", "", stem)
+        return Identity(slug=self._free_slug(slugify(name), taken or set()), guid=guid,
+                        stem=stem, audio_hash=audio_hash, video_url=video_url)
+
+    def _free_slug(self, slug: str, taken: set[str]) -> str:
+        used = taken | {identity.slug for identity in self.identities}
+        candidate, number = slug, 2
+        while candidate in used:
+            candidate, number = f"{slug}-{number}", number + 1
+        return candidate
+
+    def record(self, identity: Identity) -> None:
+        """Remember (or update: new stem or audio) an episode's identity."""
+        for index, known in enumerate(self.identities):
+            if known.guid == identity.guid or known.slug == identity.slug:
+                if known != identity:
+                    self.identities[index] = identity
+                    self._dirty = True
+                return
+        self.identities.append(identity)
+        self._dirty = True
+
+    def save(self) -> None:
+        if not self._dirty and self.path.exists():
+            return
+        ordered = sorted(self.identities, key=lambda identity: identity.slug)
+        write_json(self.path, {"format": 1, "episodes": [asdict(i) for i in ordered]})
+        self._dirty = False

@@ -1,0 +1,293 @@
+"""Stage 1, ingest: every media file (and metadata-only video) in `episodes/` becomes an Episode.
+
+Tags are read with mutagen (ffprobe for what mutagen can't), the `<stem>.yaml` sidecar is merged
+over them (the sidecar wins), and each episode gets its permanent slug and GUID. A bad file is
+reported as one Problem line and skipped; the other episodes are still ingested. Nothing in
+`episodes/` is ever written.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from collections import defaultdict
+from dataclasses import dataclass, field
+from email.utils import parsedate_to_datetime
+from pathlib import Path
+
+from pipeline import media
+from pipeline.config import ArchiveConfig, Sidecar, load_sidecar
+from pipeline.errors import ConfigError, DuplicateError, MediaError, WijkError
+from pipeline.identity import Identity, Registry
+from pipeline.mediatags import FileTags, read_tags
+from pipeline.model import Chapter, Episode, MediaFile, MediaInfo
+
+EPISODES_DIR = "episodes"
+SIDECAR_SUFFIXES = (".yaml", ".yml")
+# Files editors' tools leave behind while saving or copying: never episodes, never errors.
+TEMPORARY = re.compile(r"(^~\$|^\.|~$|\.(part|partial|crdownload|download|tmp|swp|swx|bak)$)",
+                       re.IGNORECASE)
+
+
+@dataclass(frozen=True)
+class Problem:
+    """One line for the editor: which file, what is wrong. Warnings don't skip the episode."""
+
+    path: Path
+    message: str
+    fatal: bool = True
+
+    def __str__(self) -> str:
+        return f"{self.path}: {self.message}"
+
+
+@dataclass
+class Inventory:
+    """The result of ingest: good episodes, and a line for every problem."""
+
+    episodes: list[Episode] = field(default_factory=list)
+    problems: list[Problem] = field(default_factory=list)
+    identities: dict[str, Identity] = field(default_factory=dict)  # by slug
+
+    @property
+    def errors(self) -> list[Problem]:
+        return [p for p in self.problems if p.fatal]
+
+    @property
+    def warnings(self) -> list[Problem]:
+        return [p for p in self.problems if not p.fatal]
+
+
+@dataclass
+class _Entry:
+    """The files sharing one stem: media files and at most one sidecar."""
+
+    stem: str
+    media: list[Path] = field(default_factory=list)
+    sidecars: list[Path] = field(default_factory=list)
+
+
+def ingest(root: Path, config: ArchiveConfig, registry: Registry | None = None) -> Inventory:
+    """Read every episode under `root/episodes/`, in a stable order."""
+    registry = registry or Registry.load(root)
+    inventory = Inventory()
+    seen_audio: dict[str, Path] = {}
+    for entry in find_entries(root / EPISODES_DIR, inventory):
+        try:
+            episode, identity = read_entry(root, entry, config, registry, inventory, seen_audio)
+        except WijkError as error:
+            inventory.problems.append(Problem(_shown(root, error.path), _reason(error)))
+            continue
+        inventory.episodes.append(episode)
+        inventory.identities[episode.slug] = identity
+    inventory.episodes.sort(key=lambda e: (e.date or dt.datetime.min.replace(tzinfo=dt.UTC), e.slug))
+    return inventory
+
+
+def find_entries(folder: Path, inventory: Inventory) -> list[_Entry]:
+    """Group the files under `folder` by stem; ignore temp files and everything not media."""
+    if not folder.is_dir():
+        raise ConfigError("no episodes/ folder: create it and drop media files into it", folder)
+    entries: dict[Path, _Entry] = defaultdict(lambda: _Entry(stem=""))
+    for path in sorted(folder.rglob("*")):
+        if not path.is_file() or TEMPORARY.search(path.name):
+            continue
+        if any(part.startswith(".") for part in path.relative_to(folder).parts):
+            continue
+        suffix = path.suffix.lower()
+        entry = entries[path.with_suffix("")]
+        entry.stem = path.stem
+        if suffix in media.MEDIA_EXTENSIONS:
+            entry.media.append(path)
+        elif suffix in SIDECAR_SUFFIXES:
+            entry.sidecars.append(path)
+    return [entry for entry in entries.values() if entry.media or entry.sidecars]
+
+
+def read_entry(root: Path, entry: _Entry, config: ArchiveConfig, registry: Registry,
+               inventory: Inventory, seen_audio: dict[str, Path]) -> tuple[Episode, Identity]:
+    """One episode from its media file(s) and sidecar; raises WijkError for the problem line."""
+    if len(entry.sidecars) > 1:
+        raise ConfigError("two sidecars for one episode: keep either .yaml or .yml", entry.sidecars[1])
+    sidecar_path = entry.sidecars[0] if entry.sidecars else None
+    sidecar = load_sidecar(sidecar_path) if sidecar_path else Sidecar()
+    if not entry.media:
+        return _remote_video(root, entry.stem, sidecar_path, sidecar, config, registry, inventory)
+    files = [_read_media(root, path, inventory, seen_audio) for path in _by_preference(entry.media)]
+    main, tags = files[0]
+    identity = registry.resolve(stem=entry.stem, feed_url=_feed_url(config),
+                                audio_hash=main.info.audio_hash, pinned_guid=sidecar.guid,
+                                taken=set(inventory.identities))
+    episode = _episode(root, identity, entry.stem, main, tags, sidecar, sidecar_path)
+    if sidecar.published is None and _parse_date(tags.date) is None:
+        inventory.problems.append(Problem(_shown(root, main.path), "no date in the tags or a "
+                                          "sidecar: using the file's modification time; add "
+                                          "'date:' to the sidecar", fatal=False))
+    episode.alternates = [media_file for media_file, _tags in files[1:]]
+    return episode, identity
+
+
+def _by_preference(paths: list[Path]) -> list[Path]:
+    """The main file of an episode is its audio-only container; a video is an alternate."""
+    video_suffixes = {".mp4", ".m4v", ".mov", ".webm", ".mkv"}
+    return sorted(paths, key=lambda p: (p.suffix.lower() in video_suffixes, p.name))
+
+
+def _read_media(root: Path, path: Path, inventory: Inventory,
+                seen_audio: dict[str, Path]) -> tuple[MediaFile, FileTags]:
+    size = path.stat().st_size
+    if size == 0:
+        raise MediaError("file is empty (0 bytes): copy it again", path)
+    probe = media.probe(path)
+    media.check_container(path, probe)
+    scan = media.scan_audio(path)
+    media.check_whole(path, probe.declared_duration, scan)
+    if scan.audio_hash in seen_audio:
+        raise DuplicateError(
+            f"same audio as {_shown(root, seen_audio[scan.audio_hash])}: remove one of them", path)
+    seen_audio[scan.audio_hash] = path
+    tags = read_tags(path, probe.tags)
+    for warning in tags.warnings:
+        inventory.problems.append(Problem(_shown(root, path), warning, fatal=False))
+    info = MediaInfo(
+        duration=round(tags.duration or probe.declared_duration or scan.duration, 3),
+        size=size,
+        mime_type=media.mime_type(path, probe.has_video),
+        container=probe.family,
+        audio_hash=scan.audio_hash,
+        bitrate=tags.bitrate or probe.bitrate,
+        sample_rate=probe.sample_rate or tags.sample_rate,
+        channels=probe.channels or tags.channels,  # mutagen reads MP4 stsd, often wrong
+        has_video=probe.has_video,
+        width=probe.width,
+        height=probe.height,
+    )
+    return MediaFile(path=path, info=info), tags
+
+
+def _episode(root: Path, identity: Identity, stem: str, main: MediaFile, tags: FileTags,
+             sidecar: Sidecar, sidecar_path: Path | None) -> Episode:
+    """Merge the sidecar over the file's own tags."""
+    return Episode(
+        slug=identity.slug,
+        guid=identity.guid,
+        kind="video" if main.info.has_video else "audio",
+        title=sidecar.title or tags.title or _title_from_stem(stem),
+        source=main.path,
+        sidecar=sidecar_path,
+        media=main.info,
+        description=sidecar.description or tags.description or "",
+        date=sidecar.published or _parse_date(tags.date) or _file_date(main.path),
+        season=sidecar.season or tags.season,
+        episode=sidecar.episode or tags.episode,
+        episode_type=sidecar.episode_type or "full",
+        explicit=bool(sidecar.explicit),
+        image=_sidecar_path(root, sidecar_path, sidecar.image, "image"),
+        embedded_image=tags.cover is not None,
+        author=tags.artist,
+        album=tags.album,
+        speakers=sidecar.speakers or [],
+        guests=sidecar.guests or [],
+        cases=sidecar.cases or [],
+        language=sidecar.language or "nl",
+        chapters=_chapters(sidecar) or tags.chapters,
+        video_url=sidecar.video_url,
+        duration=main.info.duration,
+    )
+
+
+def _remote_video(root: Path, stem: str, sidecar_path: Path | None, sidecar: Sidecar,
+                  config: ArchiveConfig, registry: Registry,
+                  inventory: Inventory) -> tuple[Episode, Identity]:
+    """A sidecar without a media file: a video that lives elsewhere (video_url + duration)."""
+    if not sidecar.video_url:
+        raise ConfigError("sidecar without a media file: add the audio or video file beside it "
+                          "(same name), or give video_url and duration", sidecar_path)
+    if not re.match(r"https?://", sidecar.video_url):
+        raise ConfigError(f"video_url must be an http(s) address: {sidecar.video_url!r}", sidecar_path)
+    if sidecar.duration is None:
+        raise ConfigError("a video without a media file needs duration (HH:MM:SS)", sidecar_path)
+    identity = registry.resolve(stem=stem, feed_url=_feed_url(config), video_url=sidecar.video_url,
+                                pinned_guid=sidecar.guid, taken=set(inventory.identities))
+    episode = Episode(
+        slug=identity.slug, guid=identity.guid, kind="video",
+        title=sidecar.title or _title_from_stem(stem), source=None, sidecar=sidecar_path,
+        description=sidecar.description or "",
+        date=sidecar.published or _file_date(sidecar_path),
+        season=sidecar.season, episode=sidecar.episode,
+        episode_type=sidecar.episode_type or "full", explicit=bool(sidecar.explicit),
+        image=_sidecar_path(root, sidecar_path, sidecar.image, "image"),
+        speakers=sidecar.speakers or [], guests=sidecar.guests or [], cases=sidecar.cases or [],
+        language=sidecar.language or "nl", chapters=_chapters(sidecar),
+        video_url=sidecar.video_url, duration=sidecar.duration,
+    )
+    return episode, identity
+
+
+def _sidecar_path(root: Path, sidecar_path: Path | None, value: str | None, key: str) -> Path | None:
+    """A path from a sidecar, relative to it; it must exist and stay inside the archive."""
+    if value is None or sidecar_path is None:
+        return None
+    target = (sidecar_path.parent / value).resolve()
+    if not target.is_relative_to(root.resolve()):
+        raise ConfigError(f"key '{key}': path {value!r} leaves the archive folder", sidecar_path)
+    if not target.is_file():
+        raise ConfigError(f"key '{key}': file {value!r} not found", sidecar_path)
+    return target
+
+
+def _chapters(sidecar: Sidecar) -> list[Chapter]:
+    marks = sorted(sidecar.chapters or [], key=lambda c: float(c.start))
+    return [Chapter(start=float(c.start), title=c.title, url=c.url) for c in marks]
+
+
+def _feed_url(config: ArchiveConfig) -> str:
+    return config.base_url + "feed.xml"
+
+
+def _title_from_stem(stem: str) -> str:
+    words = re.sub(r"^\d{4}-\d{2}-\d{2}[-_ ]*", "", stem).replace("_", " ").replace("-", " ")
+    return (words.strip() or stem).capitalize()
+
+
+def _parse_date(text: str | None) -> dt.datetime | None:
+    """ID3/MP4/Vorbis dates: '2021', '2021-09-16', '2021-09-16T10:00:00Z', RFC 2822."""
+    if not text:
+        return None
+    text = text.strip()
+    for candidate in (text.replace("Z", "+00:00"), text[:10]):
+        try:
+            value = dt.datetime.fromisoformat(candidate)
+        except ValueError:
+            continue
+        if len(candidate) == 10:
+            value = value.replace(hour=12)
+        return value if value.tzinfo else value.replace(tzinfo=dt.UTC)
+    try:
+        return parsedate_to_datetime(text)
+    except (TypeError, ValueError):
+        return None
+
+
+def _file_date(path: Path | None) -> dt.datetime | None:
+    """Last resort for an undated episode: the file's modification time (UTC, whole seconds)."""
+    if path is None:
+        return None
+    return dt.datetime.fromtimestamp(int(path.stat().st_mtime), tz=dt.UTC)
+
+
+def _shown(root: Path, path: Path | None) -> Path:
+    """Paths in messages are relative to the archive, as the editor sees them."""
+    if path is None:
+        return Path(".")
+    try:
+        return path.resolve().relative_to(root.resolve())
+    except ValueError:
+        return path
+
+
+def _reason(error: WijkError) -> str:
+    """The error's message without the path prefix (the Problem prints the path)."""
+    message = error.message
+    prefix = f"{error.path}: "
+    return message[len(prefix):] if error.path is not None and message.startswith(prefix) else message

@@ -1,0 +1,62 @@
+"""Shared fixtures. Tests never touch $HOME: model caches go to the repo's .cache/ folder."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+
+REPO = Path(__file__).resolve().parent.parent
+DATA = Path(__file__).resolve().parent / "data"
+
+# Joining the embedded Whisper weights takes seconds; share them across test runs.
+os.environ.setdefault("WIJK_CACHE_DIR", str(REPO / ".cache" / "wijkarchief"))
+
+
+@pytest.fixture(scope="session")
+def data_dir() -> Path:
+    return DATA
+
+
+@pytest.fixture(scope="session")
+def repo_dir() -> Path:
+    return REPO
+
+
+ARCHIVE_YAML = """\
+title: Testarchief
+description: Een archief voor de tests.
+base_url: https://wijkarchief.example.org/
+author: Movisie
+owner: {name: Movisie, email: podcast@example.org}
+image: episodes/artwork/cover.jpg
+categories: [Society & Culture]
+"""
+
+
+@pytest.fixture
+def make_archive(tmp_path: Path, data_dir: Path):
+    """An archive under tmp_path: archive.yaml, cover art, and the given episode files.
+
+    `files` maps a path under episodes/ to bytes, a str (text), or a Path to copy.
+    """
+
+    def make(files: dict[str, bytes | str | Path] | None = None, config: str = ARCHIVE_YAML) -> Path:
+        root = tmp_path / "archive"
+        (root / "episodes" / "artwork").mkdir(parents=True, exist_ok=True)
+        (root / "archive.yaml").write_text(config, encoding="utf-8")
+        cover = REPO / "episodes" / "artwork" / "wij-in-de-wijk.jpg"
+        (root / "episodes" / "artwork" / "cover.jpg").write_bytes(cover.read_bytes())
+        for name, content in (files or {}).items():
+            target = root / "episodes" / name
+            target.parent.mkdir(parents=True, exist_ok=True)
+            if isinstance(content, Path):
+                target.write_bytes(content.read_bytes())
+            elif isinstance(content, bytes):
+                target.write_bytes(content)
+            else:
+                target.write_text(content, encoding="utf-8")
+        return root
+
+    return make

@@ -1,0 +1,308 @@
+"""Ingest on real media files: every container, sidecars, identity, and each kind of bad input."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from pipeline.config import load_archive
+from pipeline.identity import Registry, feed_guid
+from pipeline.ingest import ingest
+
+MEDIA = Path(__file__).parent / "data" / "media"
+AUDIO = ["mp3", "m4a", "aac", "ogg", "opus", "flac", "wav"]
+VIDEO = ["mp4", "m4v", "mov", "webm", "mkv"]
+
+
+def ffprobe_duration(path: Path) -> float:
+    out = subprocess.run(["ffprobe", "-v", "error", "-show_entries", "format=duration",
+                          "-of", "csv=p=0", str(path)], capture_output=True, text=True, check=True)
+    return float(out.stdout)
+
+
+def run_wijk(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([sys.executable, "-m", "pipeline", *args], cwd=cwd,
+                          capture_output=True, text=True, timeout=120)
+
+
+def tree_digest(folder: Path) -> dict[str, str]:
+    return {str(p.relative_to(folder)): hashlib.sha256(p.read_bytes()).hexdigest()
+            for p in sorted(folder.rglob("*")) if p.is_file()}
+
+
+@pytest.mark.parametrize("extension", AUDIO + VIDEO)
+def test_every_container_is_ingested(make_archive, extension):
+    source = MEDIA / f"speech.{extension}"
+    root = make_archive({f"test-{extension}.{extension}": source})
+    inventory = ingest(root, load_archive(root))
+    assert inventory.errors == []
+    [episode] = inventory.episodes
+    assert episode.kind == ("video" if extension in VIDEO else "audio")
+    # ADTS (raw .aac) has no tags: the title comes from the file name.
+    assert episode.title == ("Test aac" if extension == "aac" else f"Fixture {extension}")
+    assert episode.media.size == source.stat().st_size
+    assert abs(episode.duration - ffprobe_duration(source)) <= 0.1
+    assert episode.media.sample_rate and episode.media.channels == 1
+    assert len(episode.media.audio_hash) == 64
+    expected_mime = {"mp3": "audio/mpeg", "m4a": "audio/mp4", "aac": "audio/aac",
+                     "ogg": "audio/ogg", "opus": "audio/opus", "flac": "audio/flac",
+                     "wav": "audio/wav", "mp4": "video/mp4", "m4v": "video/x-m4v",
+                     "mov": "video/quicktime", "webm": "video/webm", "mkv": "video/x-matroska"}
+    assert episode.media.mime_type == expected_mime[extension]
+
+
+def test_demo_inventory_matches_ffprobe(repo_dir):
+    result = run_wijk("ingest", "--json", cwd=repo_dir)
+    assert result.returncode == 0, result.stderr
+    inventory = json.loads(result.stdout)
+    episodes = {e["slug"]: e for e in inventory["episodes"]}
+    assert len(episodes) == 6
+    local = [e for e in episodes.values() if e["source"]]
+    assert len(local) == 5
+    for episode in local:
+        assert abs(episode["duration"] - ffprobe_duration(repo_dir / episode["source"])) <= 0.1
+    voorst = episodes["kijk-in-de-kernen"]
+    assert voorst["title"] == "Kijk in de kernen, digitaal dorpsplein voor de inwoners van Voorst"
+    assert voorst["episode"] == 4 and voorst["season"] == 1
+    assert voorst["speakers"] == ["Lou Repetur", "Chris Frencken"]
+    assert [c["title"] for c in voorst["chapters"]] == [
+        "Welkom", "Het digitale dorpsplein", "Wat je nodig hebt"]
+    assert voorst["embedded_image"] is True
+    assert episodes["choku-gym-poelenburg"]["kind"] == "video"
+    remote = episodes["de-oude-bieb-lewenborg"]
+    assert remote["source"] is None and remote["video_url"].startswith("https://")
+    assert remote["duration"] == 240.0
+
+
+def test_table_lists_every_episode(repo_dir):
+    result = run_wijk("ingest", cwd=repo_dir)
+    assert result.returncode == 0, result.stderr
+    assert "6 episode(s)" in result.stdout
+    assert "kijk-in-de-kernen" in result.stdout and "video (link)" in result.stdout
+
+
+def test_tags_from_the_file_when_there_is_no_sidecar(repo_dir, make_archive):
+    root = make_archive({"ep.mp3": repo_dir / "episodes" / "2021-09-16-kijk-in-de-kernen.mp3"})
+    [episode] = ingest(root, load_archive(root)).episodes
+    assert episode.title == "Kijk in de kernen (ID3-titel)"
+    assert episode.description == "Podcast over Kijk in de Kernen in Voorst."
+    assert (episode.episode, episode.season) == (4, 1)
+    assert episode.date.date().isoformat() == "2021-09-16"
+    assert episode.author == "Movisie" and episode.album == "Wij in de Wijk"
+    assert len(episode.chapters) == 3 and episode.chapters[1].start > 0
+
+
+def test_sidecar_wins_over_tags(repo_dir, make_archive):
+    root = make_archive({
+        "ep.mp3": repo_dir / "episodes" / "2021-09-16-kijk-in-de-kernen.mp3",
+        "ep.yaml": "title: Andere titel\nepisode: 7\nchapters:\n  - {start: '0:05', title: Begin}\n",
+    })
+    [episode] = ingest(root, load_archive(root)).episodes
+    assert episode.title == "Andere titel" and episode.episode == 7
+    assert [(c.start, c.title) for c in episode.chapters] == [(5.0, "Begin")]
+
+
+def test_audio_and_video_with_one_stem_are_one_episode(make_archive):
+    root = make_archive({"ep.m4a": MEDIA / "speech.m4a", "ep.webm": MEDIA / "speech.webm"})
+    [episode] = ingest(root, load_archive(root)).episodes
+    assert episode.source.name == "ep.m4a" and episode.kind == "audio"
+    assert [a.path.name for a in episode.alternates] == ["ep.webm"]
+
+
+def test_editor_temp_files_are_ignored(make_archive):
+    root = make_archive({"ep.mp3": MEDIA / "speech.mp3", "~$ep.mp3": b"x", ".ep.mp3.swp": b"x",
+                         "ep2.mp3.part": b"x", "notes.txt": "aantekeningen"})
+    inventory = ingest(root, load_archive(root))
+    assert [e.source.name for e in inventory.episodes] == ["ep.mp3"]
+    assert inventory.errors == []
+
+
+# --- Identity -------------------------------------------------------------------------------
+
+def test_guid_and_slug_survive_rename_and_retitle(make_archive):
+    root = make_archive({"eerste-naam.mp3": MEDIA / "speech.mp3",
+                         "eerste-naam.yaml": "title: Eerste titel\n"})
+    config = load_archive(root)
+    registry = Registry.load(root)
+    [before] = ingest(root, config, registry).episodes
+    # What `wijk build` does: record identities in transcripts/registry.json.
+    registry.record(ingest(root, config, registry).identities[before.slug])
+    registry.save()
+    assert (root / "transcripts" / "registry.json").is_file()
+
+    episodes = root / "episodes"
+    (episodes / "eerste-naam.mp3").rename(episodes / "nieuwe-naam.mp3")
+    (episodes / "eerste-naam.yaml").rename(episodes / "nieuwe-naam.yaml")
+    (episodes / "nieuwe-naam.yaml").write_text("title: Heel andere titel\n", encoding="utf-8")
+    [after] = ingest(root, config, Registry.load(root)).episodes
+    assert after.title == "Heel andere titel"
+    assert (after.guid, after.slug) == (before.guid, before.slug) == (before.guid, "eerste-naam")
+
+
+def test_guid_is_stable_before_the_first_build_and_after_retagging(make_archive, tmp_path):
+    from mutagen.id3 import ID3, TIT2
+
+    root = make_archive({"ep.mp3": MEDIA / "speech.mp3"})
+    config = load_archive(root)
+    [first] = ingest(root, config).episodes
+    path = root / "episodes" / "ep.mp3"
+    tags = ID3(path)
+    tags.add(TIT2(encoding=3, text="Nieuwe tag-titel"))
+    tags.save(path)
+    path.rename(root / "episodes" / "hernoemd.mp3")
+    [second] = ingest(root, config).episodes
+    assert second.title == "Nieuwe tag-titel"
+    assert second.guid == first.guid
+
+
+def test_sidecar_guid_is_kept(make_archive):
+    root = make_archive({"ep.mp3": MEDIA / "speech.mp3",
+                         "ep.yaml": "guid: tag:oude-host,2021:aflevering-4\n"})
+    [episode] = ingest(root, load_archive(root)).episodes
+    assert episode.guid == "tag:oude-host,2021:aflevering-4"
+
+
+def test_podcast_guid_matches_the_namespace_examples():
+    # The examples given in the podcast namespace's description of <podcast:guid>.
+    assert feed_guid("https://mp3s.nashownotes.com/pc20rss.xml") == \
+        "917393e3-1b1e-5cef-ace4-edaa54e1f810"
+    assert feed_guid("podnews.net/rss/") == "9b024349-ccf0-5f69-a609-6b82873eab3c"
+
+
+# --- Sidecar validation -----------------------------------------------------------------------
+
+@pytest.mark.parametrize("sidecar, message", [
+    ("titel: Typfout\n", "unknown key 'titel'"),
+    ("title: [niet gesloten\n", "malformed YAML at line"),
+    ("season: nul\n", "key 'season'"),
+    ("episode: 0\n", "key 'episode'"),
+    ("chapters:\n  - {start: 'tien', title: Begin}\n", "key 'chapters.0.start'"),
+    ("speakers: 12\n", "key 'speakers'"),
+    ("image: ../../../etc/passwd\n", "leaves the archive folder"),
+    ("image: bestaat-niet.jpg\n", "file 'bestaat-niet.jpg' not found"),
+    ("- gewoon\n- een lijst\n", "expected a mapping"),
+])
+def test_bad_sidecar_is_one_clear_line(make_archive, sidecar, message):
+    root = make_archive({"ep.mp3": MEDIA / "speech.mp3", "ep.yaml": sidecar,
+                         "goed.flac": MEDIA / "speech.flac"})
+    inventory = ingest(root, load_archive(root))
+    [problem] = inventory.errors
+    assert str(problem.path) == "episodes/ep.yaml"
+    assert message in problem.message
+    assert [e.source.name for e in inventory.episodes] == ["goed.flac"]
+
+
+def test_non_utf8_sidecar(make_archive):
+    root = make_archive({"ep.mp3": MEDIA / "speech.mp3", "ep.yaml": b"title: Caf\xe9\n"})
+    [problem] = ingest(root, load_archive(root)).errors
+    assert "not UTF-8" in problem.message
+
+
+def test_archive_yaml_is_validated(make_archive):
+    from pipeline.errors import ConfigError
+    from tests.conftest import ARCHIVE_YAML
+
+    root = make_archive(config=ARCHIVE_YAML + "kleur: blauw\ntranscription: {beam: 3}\n")
+    with pytest.raises(ConfigError) as caught:
+        load_archive(root)
+    text = str(caught.value)
+    assert "archive.yaml" in text and "unknown key 'kleur'" in text
+    assert "unknown key 'transcription.beam'" in text
+
+
+def test_remote_video_needs_url_and_duration(make_archive):
+    root = make_archive({"film.yaml": "title: Film\nvideo_url: https://example.org/film\n",
+                         "los.yaml": "title: Alleen metadata\n"})
+    problems = {str(p.path): p.message for p in ingest(root, load_archive(root)).errors}
+    assert "needs duration" in problems["episodes/film.yaml"]
+    assert "sidecar without a media file" in problems["episodes/los.yaml"]
+
+
+# --- Bad media, all at once beside the demo episodes -------------------------------------------
+
+def bad_inputs(repo_dir: Path) -> dict[str, bytes | str | Path]:
+    mp3 = (repo_dir / "episodes" / "2021-09-16-kijk-in-de-kernen.mp3").read_bytes()
+    m4a = (repo_dir / "episodes" / "kneuterigheid-verdient-een-standbeeld.m4a").read_bytes()
+    latin1 = bytearray((MEDIA / "speech.mp3").read_bytes())
+    return {
+        "leeg.mp3": b"",
+        "ruis.mp3": os.urandom(20_000),
+        "afgebroken-video.m4a": m4a[: len(m4a) // 2],
+        "afgebroken.mp3": mp3[: len(mp3) // 2],
+        "verkeerde-extensie.ogg": MEDIA / "speech.mp3",
+        "dubbel.flac": repo_dir / "episodes" / "de-achilleshiel-van-geld-en-tijd.flac",
+        "typfout.mp3": MEDIA / "speech.mp3",
+        "typfout.yaml": "titel: Typfout\n",
+        "kapot.wav": MEDIA / "speech.wav",
+        "kapot.yaml": "title: 'open\n",
+        "ontsnapt.m4a": MEDIA / "speech.m4a",
+        "ontsnapt.yaml": "image: ../../buiten.jpg\n",
+    }
+
+
+def test_bad_inputs_beside_the_demo(repo_dir, tmp_path):
+    root = tmp_path / "archive"
+    shutil.copytree(repo_dir / "episodes", root / "episodes")
+    shutil.copy(repo_dir / "archive.yaml", root / "archive.yaml")
+    (tmp_path / "buiten.jpg").write_bytes(b"\xff\xd8 not really")
+    for name, content in bad_inputs(repo_dir).items():
+        target = root / "episodes" / name
+        if isinstance(content, Path):
+            content = content.read_bytes()
+        target.write_bytes(content.encode() if isinstance(content, str) else content)
+    before = tree_digest(root / "episodes")
+
+    result = run_wijk("ingest", "--json", "--archive", str(root), cwd=repo_dir)
+
+    assert result.returncode == 1
+    assert "Traceback" not in result.stderr
+    lines = [line for line in result.stderr.splitlines() if line.startswith("error: ")]
+    by_file = {line.split(": ")[1]: line for line in lines}
+    assert set(by_file) == {
+        "episodes/leeg.mp3", "episodes/ruis.mp3", "episodes/afgebroken-video.m4a",
+        "episodes/afgebroken.mp3", "episodes/verkeerde-extensie.ogg", "episodes/dubbel.flac",
+        "episodes/typfout.yaml", "episodes/kapot.yaml", "episodes/ontsnapt.yaml",
+    }, result.stderr
+    assert len(lines) == len(by_file)  # one line each
+    assert "empty (0 bytes)" in by_file["episodes/leeg.mp3"]
+    assert "not a readable media file" in by_file["episodes/ruis.mp3"]
+    assert "truncated" in by_file["episodes/afgebroken.mp3"]
+    assert "not a readable media file" in by_file["episodes/afgebroken-video.m4a"]
+    assert "content is MP3: rename it to .mp3" in by_file["episodes/verkeerde-extensie.ogg"]
+    assert "same audio as episodes/de-achilleshiel-van-geld-en-tijd.flac" in \
+        by_file["episodes/dubbel.flac"]
+    assert "unknown key 'titel'" in by_file["episodes/typfout.yaml"]
+    assert "malformed YAML" in by_file["episodes/kapot.yaml"]
+    assert "leaves the archive folder" in by_file["episodes/ontsnapt.yaml"]
+
+    slugs = {e["slug"] for e in json.loads(result.stdout)["episodes"]}
+    assert {"kijk-in-de-kernen", "krachtstation-kanaleneiland", "choku-gym-poelenburg",
+            "kneuterigheid-verdient-een-standbeeld", "de-achilleshiel-van-geld-en-tijd",
+            "de-oude-bieb-lewenborg"} <= slugs
+    assert tree_digest(root / "episodes") == before  # nothing an editor made was touched
+
+
+def test_non_utf8_tag_is_a_warning_and_the_episode_stays(make_archive):
+    from mutagen.id3 import ID3, TIT2
+
+    root = make_archive({"ep.mp3": MEDIA / "speech.mp3"})
+    path = root / "episodes" / "ep.mp3"
+    tags = ID3(path)
+    tags.delall("TIT2")
+    tags.add(TIT2(encoding=3, text="Cafe"))
+    tags.save(path, v2_version=4)
+    data = path.read_bytes()
+    path.write_bytes(data.replace(b"Cafe", b"Caf\xe9", 1))  # Latin-1 bytes in a UTF-8 frame
+
+    inventory = ingest(root, load_archive(root))
+    [episode] = inventory.episodes
+    [warning] = [w for w in inventory.warnings if "UTF-8" in w.message]
+    assert "tag 'title' is not valid UTF-8" in warning.message and str(warning.path) == "episodes/ep.mp3"
+    assert episode.title == "Ep"  # from the file name, not mojibake
