@@ -7,15 +7,19 @@ from pathlib import Path
 
 import click
 
+from pipeline.batch import transcribe_archive
 from pipeline.config import load_archive
+from pipeline.errors import Problem
 from pipeline.identity import Registry
-from pipeline.ingest import Problem, ingest
-from pipeline.model import Episode
+from pipeline.ingest import ingest
+from pipeline.model import Episode, Transcript
+from pipeline.tag import tag_archive
 
 
 @dataclass
 class BuildResult:
     episodes: list[Episode] = field(default_factory=list)
+    transcripts: dict[str, Transcript] = field(default_factory=dict)
     problems: list[Problem] = field(default_factory=list)
     strict: bool = False
 
@@ -24,7 +28,7 @@ class BuildResult:
         return not any(p.fatal or self.strict for p in self.problems)
 
 
-def run(root: Path, strict: bool = False) -> BuildResult:
+def run(root: Path, strict: bool = False, force: bool = False) -> BuildResult:
     """Build the archive at `root`. Bad episodes are reported and skipped; the rest publish."""
     config = load_archive(root)
     registry = Registry.load(root)
@@ -37,13 +41,23 @@ def run(root: Path, strict: bool = False) -> BuildResult:
     result = BuildResult(episodes=inventory.episodes, problems=list(inventory.problems),
                          strict=strict)
 
-    _summarise(result)
+    # 2. Transcribe what is new or changed; keep current and corrected transcripts.
+    batch = transcribe_archive(root, result.episodes, config.transcription, force=force)
+    result.transcripts = batch.transcripts
+    result.problems += batch.problems
+    click.echo(batch.summary())
+
+    # 3. Tag every transcript by case and lesson, with the passages as evidence.
+    result.problems += tag_archive(root, result.episodes, result.transcripts)
+
+    _summarise(root, result)
     return result
 
 
-def _summarise(result: BuildResult) -> None:
+def _summarise(root: Path, result: BuildResult) -> None:
     for problem in result.problems:
         label = "error" if problem.fatal else "warning"
         click.echo(f"{label}: {problem}", err=True)
-    failed = sum(p.fatal for p in result.problems)
-    click.echo(f"{len(result.episodes)} episode(s) built, {failed} skipped.")
+    failed = {p.path for p in result.problems if p.fatal}
+    click.echo(f"{len(result.episodes)} episode(s) ingested, {len(result.transcripts)} "
+               f"transcript(s) in {root / 'transcripts'}; {len(failed)} file(s) with errors.")

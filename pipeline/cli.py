@@ -29,14 +29,82 @@ def main() -> None:
 @main.command()
 @ARCHIVE_OPTION
 @click.option("--strict", is_flag=True, help="Treat warnings as failures.")
-def build(archive: Path, strict: bool) -> None:
+@click.option("--force", is_flag=True,
+              help="Re-transcribe even transcripts an editor corrected (the old one is kept in "
+                   "transcripts/history/).")
+def build(archive: Path, strict: bool, force: bool) -> None:
     """Ingest, transcribe what is new, tag, and publish the site and feed.
 
     Example: wijk build --archive .
     """
-    result = build_stage.run(archive, strict=strict)
+    result = build_stage.run(archive, strict=strict, force=force)
     if not result.ok:
         sys.exit(1)
+
+
+@main.command()
+@click.argument("files", nargs=-1, required=True,
+                type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--engine", type=click.Choice(["faster-whisper", "openai-whisper"]),
+              default="faster-whisper", show_default=True)
+@click.option("--model", default="base", show_default=True,
+              help="A model name (base is embedded) or the path to a local model.")
+@click.option("--language", default="nl", show_default=True)
+@click.option("--format", "formats", default="txt,vtt,srt,json", show_default=True,
+              help="Comma-separated output formats: txt, vtt, srt, json (Podcasting 2.0).")
+@click.option("-o", "--output", type=click.Path(file_okay=False, path_type=Path),
+              default=Path("."), show_default=True, help="Folder for the output files.")
+def transcribe(files: tuple[Path, ...], engine: str, model: str, language: str, formats: str,
+               output: Path) -> None:
+    """Transcribe any media files, like the whisper CLI.
+
+    Example: wijk transcribe interview.mp3 --format vtt,txt -o ondertitels/
+    """
+    from pipeline.batch import transcribe_files
+    from pipeline.config import TranscriptionSettings
+    from pipeline.writers import FORMATS
+
+    chosen = [name.strip() for name in formats.split(",") if name.strip()]
+    unknown = [name for name in chosen if name not in FORMATS]
+    if unknown:
+        raise click.BadParameter(f"unknown format {', '.join(unknown)}; choose from "
+                                 f"{', '.join(FORMATS)}", param_hint="--format")
+    settings = TranscriptionSettings(engine=engine, model=model, language=language)
+    problems = transcribe_files(list(files), settings, chosen, output)
+    for problem in problems:
+        click.echo(f"error: {problem}", err=True)
+    if problems:
+        sys.exit(1)
+
+
+@main.command("tag-text")
+def tag_text() -> None:
+    """Tag texts by case and lesson: JSON lines {"id","text"} on stdin, {"id","cases","lessons"}
+    on stdout. A malformed line is reported on stderr and skipped.
+
+    Example: wijk tag-text < passages.jsonl > tags.jsonl
+    """
+    from pipeline.tag import tag_text_stream
+
+    errors = _CountingStream(sys.stderr)
+    tag_text_stream(sys.stdin, sys.stdout, errors=errors)
+    if errors.lines:
+        sys.exit(1)
+
+
+class _CountingStream:
+    """A text stream that counts the error lines written through it."""
+
+    def __init__(self, stream) -> None:
+        self.stream = stream
+        self.lines = 0
+
+    def write(self, text: str) -> int:
+        self.lines += text.count("\n")
+        return self.stream.write(text)
+
+    def flush(self) -> None:
+        self.stream.flush()
 
 
 @main.command("ingest")

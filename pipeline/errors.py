@@ -6,6 +6,7 @@ without a traceback); real bugs keep their traceback.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from pathlib import Path
 
 import click
@@ -41,3 +42,33 @@ class TranscriptError(WijkError):
 
 class LockedError(WijkError):
     """Another build holds the archive lock."""
+
+
+@dataclass(frozen=True)
+class Problem:
+    """One line for the editor: which file, what is wrong. Warnings don't skip the episode."""
+
+    path: Path
+    message: str
+    fatal: bool = True
+
+    def __str__(self) -> str:
+        return f"{self.path}: {self.message}"
+
+    @classmethod
+    def from_error(cls, root: Path, error: WijkError, path: Path | None = None) -> Problem:
+        """The error as a line about the file it names (or `path`), relative to the archive."""
+        where = error.path or path or root
+        message = error.message
+        prefix = f"{error.path}: "
+        if error.path is not None and message.startswith(prefix):
+            message = message[len(prefix):]
+        return cls(shown_path(root, where), message)
+
+
+def shown_path(root: Path, path: Path) -> Path:
+    """Paths in messages are relative to the archive, as the editor sees them."""
+    try:
+        return path.resolve().relative_to(root.resolve())
+    except ValueError:
+        return path

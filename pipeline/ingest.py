@@ -17,7 +17,7 @@ from pathlib import Path
 
 from pipeline import media
 from pipeline.config import ArchiveConfig, Sidecar, load_sidecar
-from pipeline.errors import ConfigError, DuplicateError, MediaError, WijkError
+from pipeline.errors import ConfigError, DuplicateError, MediaError, Problem, WijkError, shown_path
 from pipeline.identity import Identity, Registry
 from pipeline.mediatags import FileTags, read_tags
 from pipeline.model import Chapter, Episode, MediaFile, MediaInfo
@@ -27,18 +27,6 @@ SIDECAR_SUFFIXES = (".yaml", ".yml")
 # Files editors' tools leave behind while saving or copying: never episodes, never errors.
 TEMPORARY = re.compile(r"(^~\$|^\.|~$|\.(part|partial|crdownload|download|tmp|swp|swx|bak)$)",
                        re.IGNORECASE)
-
-
-@dataclass(frozen=True)
-class Problem:
-    """One line for the editor: which file, what is wrong. Warnings don't skip the episode."""
-
-    path: Path
-    message: str
-    fatal: bool = True
-
-    def __str__(self) -> str:
-        return f"{self.path}: {self.message}"
 
 
 @dataclass
@@ -76,7 +64,7 @@ def ingest(root: Path, config: ArchiveConfig, registry: Registry | None = None) 
         try:
             episode, identity = read_entry(root, entry, config, registry, inventory, seen_audio)
         except WijkError as error:
-            inventory.problems.append(Problem(_shown(root, error.path), _reason(error)))
+            inventory.problems.append(Problem.from_error(root, error))
             continue
         inventory.episodes.append(episode)
         inventory.identities[episode.slug] = identity
@@ -120,7 +108,7 @@ def read_entry(root: Path, entry: _Entry, config: ArchiveConfig, registry: Regis
                                 taken=set(inventory.identities))
     episode = _episode(root, identity, entry.stem, main, tags, sidecar, sidecar_path)
     if sidecar.published is None and _parse_date(tags.date) is None:
-        inventory.problems.append(Problem(_shown(root, main.path), "no date in the tags or a "
+        inventory.problems.append(Problem(shown_path(root, main.path), "no date in the tags or a "
                                           "sidecar: using the file's modification time; add "
                                           "'date:' to the sidecar", fatal=False))
     episode.alternates = [media_file for media_file, _tags in files[1:]]
@@ -144,11 +132,11 @@ def _read_media(root: Path, path: Path, inventory: Inventory,
     media.check_whole(path, probe.declared_duration, scan)
     if scan.audio_hash in seen_audio:
         raise DuplicateError(
-            f"same audio as {_shown(root, seen_audio[scan.audio_hash])}: remove one of them", path)
+            f"same audio as {shown_path(root, seen_audio[scan.audio_hash])}: remove one of them", path)
     seen_audio[scan.audio_hash] = path
     tags = read_tags(path, probe.tags)
     for warning in tags.warnings:
-        inventory.problems.append(Problem(_shown(root, path), warning, fatal=False))
+        inventory.problems.append(Problem(shown_path(root, path), warning, fatal=False))
     info = MediaInfo(
         duration=round(tags.duration or probe.declared_duration or scan.duration, 3),
         size=size,
@@ -274,20 +262,3 @@ def _file_date(path: Path | None) -> dt.datetime | None:
     if path is None:
         return None
     return dt.datetime.fromtimestamp(int(path.stat().st_mtime), tz=dt.UTC)
-
-
-def _shown(root: Path, path: Path | None) -> Path:
-    """Paths in messages are relative to the archive, as the editor sees them."""
-    if path is None:
-        return Path(".")
-    try:
-        return path.resolve().relative_to(root.resolve())
-    except ValueError:
-        return path
-
-
-def _reason(error: WijkError) -> str:
-    """The error's message without the path prefix (the Problem prints the path)."""
-    message = error.message
-    prefix = f"{error.path}: "
-    return message[len(prefix):] if error.path is not None and message.startswith(prefix) else message

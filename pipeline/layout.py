@@ -1,0 +1,73 @@
+"""Where every published file lives in `site/`, and its public URL.
+
+One place decides names, so the feed, the pages and `wijk check` always agree. Names use the
+episode's permanent slug, never the editor's file name, so URLs survive a rename.
+
+    site/feed.xml                        the podcast feed (audio, with video alternates)
+    site/media/<slug>.<ext>              the episode's media file
+    site/media/<slug>.video.<ext>        another version of it (a video), if any
+    site/transcripts/<slug>.vtt|srt|txt  captions and plain text
+    site/transcripts/<slug>.json         Podcasting 2.0 JSON transcript
+    site/chapters/<slug>.json            Podcasting 2.0 chapters
+    site/images/cover.<ext>              the archive's cover art
+    site/images/<slug>.<ext>             an episode's own art
+    site/afleveringen/<slug>/index.html  the episode page (also the HTML transcript)
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path, PurePosixPath
+
+from pipeline.model import Episode, MediaFile
+
+SITE_DIR = "site"
+FEED = PurePosixPath("feed.xml")
+TRANSCRIPT_TYPES = {  # extension in site/transcripts -> MIME type for podcast:transcript
+    "vtt": "text/vtt",
+    "srt": "application/x-subrip",
+    "json": "application/json",
+    "txt": "text/plain",
+}
+
+
+@dataclass(frozen=True)
+class SiteLayout:
+    root: Path  # the archive root
+    base_url: str  # ends with "/"
+
+    @property
+    def folder(self) -> Path:
+        return self.root / SITE_DIR
+
+    def path(self, relative: PurePosixPath) -> Path:
+        return self.folder / relative
+
+    def url(self, relative: PurePosixPath) -> str:
+        return self.base_url + str(relative)
+
+    # -- the names ---------------------------------------------------------------------------
+    def media(self, episode: Episode, media: MediaFile | None = None) -> PurePosixPath:
+        media = media or MediaFile(episode.source, episode.media)
+        is_alternate = media.path != episode.source
+        suffix = media.path.suffix.lower()
+        return PurePosixPath("media") / f"{episode.slug}{'.video' if is_alternate else ''}{suffix}"
+
+    def transcript(self, slug: str, extension: str) -> PurePosixPath:
+        return PurePosixPath("transcripts") / f"{slug}.{extension}"
+
+    def chapters(self, slug: str) -> PurePosixPath:
+        return PurePosixPath("chapters") / f"{slug}.json"
+
+    def cover(self, source: Path) -> PurePosixPath:
+        return PurePosixPath("images") / f"cover{source.suffix.lower()}"
+
+    def episode_image(self, slug: str, suffix: str) -> PurePosixPath:
+        return PurePosixPath("images") / f"{slug}{suffix.lower()}"
+
+    def episode_page(self, slug: str) -> PurePosixPath:
+        return PurePosixPath("afleveringen") / slug / "index.html"
+
+    def episode_page_url(self, slug: str) -> str:
+        """The page's canonical URL, without index.html."""
+        return self.base_url + f"afleveringen/{slug}/"

@@ -1,0 +1,113 @@
+"""Stage 4, publish: put everything a listener or reader fetches into `site/`.
+
+Media, cover art, transcripts and chapters are copied under their permanent names (see
+pipeline.layout); a file is only rewritten when its content changed, and every write is atomic.
+Files of episodes that are gone are removed from `site/` (their transcripts stay in
+`transcripts/`). The feed is written last, so it never points at a file not yet in place.
+"""
+
+from __future__ import annotations
+
+import filecmp
+import os
+import shutil
+import tempfile
+from dataclasses import dataclass, field
+from pathlib import Path, PurePosixPath
+
+from pipeline.config import ArchiveConfig
+from pipeline.fsutil import write_bytes
+from pipeline.layout import SiteLayout
+from pipeline.mediatags import read_tags
+from pipeline.model import Episode, MediaFile
+from pipeline.transcripts import TRANSCRIPTS_DIR
+
+# transcripts/<slug>.<source suffix> -> site/transcripts/<slug>.<published extension>
+TRANSCRIPT_COPIES = {"vtt": "vtt", "srt": "srt", "txt": "txt", "podcast.json": "json"}
+_IMAGE_SUFFIX = {"image/jpeg": ".jpg", "image/jpg": ".jpg", "image/png": ".png"}
+
+
+@dataclass
+class Published:
+    """What publish wrote: every file it placed, and how many it had to (re)write."""
+
+    files: set[PurePosixPath] = field(default_factory=set)
+    written: int = 0
+    removed: int = 0
+
+
+def publish_assets(root: Path, config: ArchiveConfig, episodes: list[Episode]) -> Published:
+    """Copy media, art and transcripts into site/; drop files no episode owns any more."""
+    layout = SiteLayout(root, config.base_url)
+    published = Published()
+    cover = root / config.image
+    _place(layout, layout.cover(cover), cover, published)
+    for episode in episodes:
+        for media in _media_files(episode):
+            _place(layout, layout.media(episode, media), media.path, published)
+        _place_episode_image(layout, episode, published)
+        for source_suffix, extension in TRANSCRIPT_COPIES.items():
+            source = root / TRANSCRIPTS_DIR / f"{episode.slug}.{source_suffix}"
+            if source.exists():
+                _place(layout, layout.transcript(episode.slug, extension), source, published)
+    _remove_stale(layout, published, folders=("media", "images", "transcripts"))
+    return published
+
+
+def _media_files(episode: Episode) -> list[MediaFile]:
+    if episode.source is None or episode.media is None:
+        return []
+    return [MediaFile(episode.source, episode.media), *episode.alternates]
+
+
+def _place_episode_image(layout: SiteLayout, episode: Episode, published: Published) -> None:
+    """The sidecar's image, else the cover art embedded in the media file."""
+    if episode.image is not None:
+        _place(layout, layout.episode_image(episode.slug, episode.image.suffix), episode.image,
+               published)
+    elif episode.embedded_image and episode.source is not None:
+        tags = read_tags(episode.source, {})
+        suffix = _IMAGE_SUFFIX.get((tags.cover_mime or "").lower())
+        if tags.cover and suffix:
+            relative = layout.episode_image(episode.slug, suffix)
+            published.files.add(relative)
+            target = layout.path(relative)
+            if not target.exists() or target.read_bytes() != tags.cover:
+                write_bytes(target, tags.cover)
+                published.written += 1
+
+
+def _place(layout: SiteLayout, relative: PurePosixPath, source: Path, published: Published) -> None:
+    """Copy `source` to site/`relative` unless an identical copy is already there."""
+    published.files.add(relative)
+    target = layout.path(relative)
+    if target.exists() and _same(source, target):
+        return
+    target.parent.mkdir(parents=True, exist_ok=True)
+    fd, temporary = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
+    os.close(fd)
+    try:
+        shutil.copyfile(source, temporary)
+        shutil.copystat(source, temporary)  # the same mtime lets the next build skip the file
+        os.replace(temporary, target)
+    except BaseException:
+        Path(temporary).unlink(missing_ok=True)
+        raise
+    published.written += 1
+
+
+def _same(source: Path, target: Path) -> bool:
+    """Same size and modification time (copies keep it), else the same bytes."""
+    return filecmp.cmp(source, target, shallow=True)
+
+
+def _remove_stale(layout: SiteLayout, published: Published, folders: tuple[str, ...]) -> None:
+    for name in folders:
+        folder = layout.folder / name
+        if not folder.is_dir():
+            continue
+        for path in folder.iterdir():
+            relative = PurePosixPath(name) / path.name
+            if path.is_file() and relative not in published.files:
+                path.unlink()
+                published.removed += 1

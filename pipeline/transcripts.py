@@ -1,0 +1,105 @@
+"""`transcripts/`: the master copy of every episode's text, and the files derived from it.
+
+Per episode `<slug>`:
+- `<slug>.json`  the master: segments, words, speakers, flags, tags and provenance;
+- `<slug>.vtt`, `.srt`, `.txt`, `.podcast.json`  derived from the master, rewritten when it changes.
+
+A master marked `corrected` is an editor's work: it is never replaced, only with `force`, and then
+the previous version is kept in `transcripts/history/`. Unchanged audio with unchanged settings
+is never transcribed again (the master's `cache_key` says what it was made from).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import json
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from pipeline.config import TranscriptionSettings
+from pipeline.errors import TranscriptError
+from pipeline.fsutil import write_json
+from pipeline.model import Episode, Transcript
+
+TRANSCRIPTS_DIR = "transcripts"
+HISTORY_DIR = "history"
+FORMAT = "wijkarchief-transcript/1"
+# Settings that change what Whisper writes; threads and device only change how fast.
+_CACHE_SETTINGS = ("engine", "model", "language", "beam_size", "compute_type", "vad",
+                   "word_timestamps", "condition_on_previous_text", "glossary")
+
+
+@dataclass
+class StoredTranscript:
+    transcript: Transcript
+    cache_key: str | None
+
+    @property
+    def corrected(self) -> bool:
+        return self.transcript.provenance.status == "corrected"
+
+
+def cache_key(audio_hash: str, settings: TranscriptionSettings) -> str:
+    """What a machine transcript was made from: the audio and the settings that shape it."""
+    shaping = {name: getattr(settings, name) for name in _CACHE_SETTINGS}
+    blob = json.dumps({"audio": audio_hash, "settings": shaping}, sort_keys=True)
+    return hashlib.sha256(blob.encode()).hexdigest()
+
+
+class TranscriptStore:
+    """Reads and writes masters under `<archive>/transcripts/`."""
+
+    def __init__(self, root: Path) -> None:
+        self.folder = root / TRANSCRIPTS_DIR
+
+    def master_path(self, slug: str) -> Path:
+        return self.folder / f"{slug}.json"
+
+    def load(self, slug: str) -> StoredTranscript | None:
+        """The stored master, None if there is none; TranscriptError if it is damaged."""
+        path = self.master_path(slug)
+        if not path.exists():
+            return None
+        try:
+            data = json.loads(path.read_text(encoding="utf-8"))
+            return StoredTranscript(Transcript.from_dict(data), data.get("cache_key"))
+        except (ValueError, KeyError, TypeError) as e:
+            raise TranscriptError(
+                f"cannot read this transcript ({e.__class__.__name__}: {e}); fix it or "
+                "restore it from version control (it is left as it is)", path) from e
+
+    def is_current(self, stored: StoredTranscript, key: str) -> bool:
+        return stored.cache_key == key
+
+    def save(self, episode: Episode, transcript: Transcript, key: str | None,
+             force: bool = False) -> Path:
+        """Write the master atomically; an editor's correction is only replaced with `force`."""
+        path = self.master_path(episode.slug)
+        existing = self.load(episode.slug)
+        if existing is not None and existing.corrected and transcript.provenance.status != "corrected":
+            if not force:
+                raise TranscriptError("corrected by an editor: not replaced (use --force)", path)
+            self.keep_version(episode.slug)
+        write_json(path, master_json(episode, transcript, key))
+        return path
+
+    def keep_version(self, slug: str) -> Path:
+        """Copy the current master to history/<slug>.<UTC time>.json before it is replaced."""
+        source = self.master_path(slug)
+        stamp = dt.datetime.now(dt.UTC).strftime("%Y%m%dT%H%M%S%fZ")
+        target = self.folder / HISTORY_DIR / f"{slug}.{stamp}.json"
+        write_json(target, json.loads(source.read_text(encoding="utf-8")))
+        return target
+
+
+def master_json(episode: Episode, transcript: Transcript, key: str | None) -> dict[str, Any]:
+    """The master file's content: a header saying whose transcript this is, then the data."""
+    return {
+        "format": FORMAT,
+        "episode": {"slug": episode.slug, "guid": episode.guid, "title": episode.title,
+                    "source": episode.source.name if episode.source else None},
+        "cache_key": key,
+        **transcript.to_dict(),
+    }
