@@ -23,7 +23,8 @@ from pipeline.model import Episode, Transcript
 from pipeline.report import clock
 from pipeline.transcribe import transcribe_audio
 from pipeline.transcripts import TranscriptStore, cache_key
-from pipeline.writers import write_formats
+from pipeline.fsutil import write_text_if_changed
+from pipeline.writers import get_writer, write_formats
 
 DERIVED_FORMATS = ("vtt", "srt", "txt", "json")
 
@@ -70,7 +71,7 @@ def transcribe_archive(root: Path, episodes: list[Episode], settings: Transcript
             continue  # a video that lives elsewhere has no audio here to transcribe
         try:
             transcript = _bring_up_to_date(store, engine, episode, settings, force, result)
-            write_formats(transcript, store.folder, episode.slug, DERIVED_FORMATS)
+            _write_derived(transcript, store.folder, episode.slug)
         except WijkError as error:
             result.problems.append(Problem.from_error(root, error, episode.source))
             continue
@@ -99,6 +100,13 @@ def _bring_up_to_date(store: TranscriptStore, engine: _LazyEngine, episode: Epis
         click.echo(f"transcribed {episode.slug}: {clock(episode.media.duration)} of audio in "
                    f"{elapsed:.1f} s ({speed:.1f}x real time)", err=True)
     return transcript
+
+
+def _write_derived(transcript: Transcript, folder: Path, slug: str) -> None:
+    """VTT, SRT, TXT and JSON from the master; unchanged files are left alone."""
+    for name in DERIVED_FORMATS:
+        writer = get_writer(name)
+        write_text_if_changed(folder / f"{slug}.{writer.extension}", writer.render(transcript))
 
 
 def _transcribe_one(engine: Engine, episode: Episode,

@@ -12,7 +12,9 @@ from pipeline.config import load_archive
 from pipeline.errors import Problem
 from pipeline.identity import Registry
 from pipeline.ingest import ingest
+from pipeline.layout import SITE_DIR
 from pipeline.model import Episode, Transcript
+from pipeline.publish import publish_assets
 from pipeline.tag import tag_archive
 
 
@@ -49,6 +51,11 @@ def run(root: Path, strict: bool = False, force: bool = False) -> BuildResult:
 
     # 3. Tag every transcript by case and lesson, with the passages as evidence.
     result.problems += tag_archive(root, result.episodes, result.transcripts)
+
+    # 4. Publish: media, art and transcripts into site/, then the feed that points at them.
+    published = publish_assets(root, config, result.episodes)
+    click.echo(f"Published to {root / SITE_DIR}: {published.written} file(s) written, "
+               f"{published.removed} removed.")
 
     _summarise(root, result)
     return result

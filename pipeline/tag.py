@@ -33,7 +33,7 @@ from typing import TextIO
 
 from pipeline import model
 from pipeline.errors import Problem, shown_path
-from pipeline.fsutil import write_text
+from pipeline.fsutil import write_text_if_changed
 from pipeline.taxonomy import CaseEntry, Taxonomy, load_taxonomy
 
 THRESHOLD = 1.0  # a label is tagged when its evidence in one passage adds up to this
@@ -702,14 +702,8 @@ def tag_archive(root: Path, episodes: Sequence[model.Episode],
         if transcript is None:
             continue
         transcript.tags = tagger.tag_transcript(transcript, editor_cases)
-        _write_if_changed(root / "transcripts" / f"{episode.slug}.tags.json", {
-            "episode": [asdict(t) for t in summarise(transcript.tags)],
-            "passages": [asdict(t) for t in transcript.tags],
-        })
+        summary = {"episode": [asdict(t) for t in summarise(transcript.tags)],
+                   "passages": [asdict(t) for t in transcript.tags]}
+        write_text_if_changed(root / "transcripts" / f"{episode.slug}.tags.json",
+                              json.dumps(summary, ensure_ascii=False, indent=2) + "\n")
     return problems
-
-
-def _write_if_changed(path: Path, data: dict) -> None:
-    text = json.dumps(data, ensure_ascii=False, indent=2) + "\n"
-    if not path.exists() or path.read_text(encoding="utf-8") != text:
-        write_text(path, text)

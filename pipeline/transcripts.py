@@ -5,7 +5,9 @@ Per episode `<slug>`:
 - `<slug>.vtt`, `.srt`, `.txt`, `.podcast.json`  derived from the master, rewritten when it changes.
 
 A master marked `corrected` is an editor's work: it is never replaced, only with `force`, and then
-the previous version is kept in `transcripts/history/`. Unchanged audio with unchanged settings
+the previous version is kept in `transcripts/history/`. An editor who changes a master's text or
+speakers without marking it is recognised too: the master records a hash of what the machine
+wrote (`machine_hash`), and a master that no longer matches it counts as corrected. Unchanged audio with unchanged settings
 is never transcribed again (the master's `cache_key` says what it was made from).
 """
 
@@ -64,11 +66,17 @@ class TranscriptStore:
             return None
         try:
             data = json.loads(path.read_text(encoding="utf-8"))
-            return StoredTranscript(Transcript.from_dict(data), data.get("cache_key"))
-        except (ValueError, KeyError, TypeError) as e:
+            transcript = Transcript.from_dict(data)
+        except (ValueError, KeyError, TypeError, AttributeError) as e:
             raise TranscriptError(
                 f"cannot read this transcript ({e.__class__.__name__}: {e}); fix it or "
                 "restore it from version control (it is left as it is)", path) from e
+        provenance = transcript.provenance
+        if provenance.status != "corrected" and data.get("machine_hash") not in (
+                None, content_hash(transcript)):
+            provenance.status = "corrected"
+            provenance.corrected = _modified(path)
+        return StoredTranscript(transcript, data.get("cache_key"))
 
     def is_current(self, stored: StoredTranscript, key: str) -> bool:
         return stored.cache_key == key
@@ -96,10 +104,23 @@ class TranscriptStore:
 
 def master_json(episode: Episode, transcript: Transcript, key: str | None) -> dict[str, Any]:
     """The master file's content: a header saying whose transcript this is, then the data."""
+    machine = transcript.provenance.status == "machine"
     return {
         "format": FORMAT,
         "episode": {"slug": episode.slug, "guid": episode.guid, "title": episode.title,
                     "source": episode.source.name if episode.source else None},
         "cache_key": key,
+        "machine_hash": content_hash(transcript) if machine else None,
         **transcript.to_dict(),
     }
+
+
+def content_hash(transcript: Transcript) -> str:
+    """A hash of what a reader sees: texts, times and speakers (not tags or provenance)."""
+    seen = [(s.text, s.speaker, round(s.start, 3), round(s.end, 3)) for s in transcript.segments]
+    blob = json.dumps({"segments": seen, "speakers": transcript.speakers}, ensure_ascii=False)
+    return hashlib.sha256(blob.encode()).hexdigest()
+
+
+def _modified(path: Path) -> str:
+    return dt.datetime.fromtimestamp(int(path.stat().st_mtime), tz=dt.UTC).isoformat()
