@@ -14,7 +14,7 @@ from pipeline.identity import Registry
 from pipeline.ingest import ingest
 from pipeline.layout import SITE_DIR
 from pipeline.model import Episode, Transcript
-from pipeline.publish import publish_assets
+from pipeline.publish import publish_assets, publish_feed
 from pipeline.tag import tag_archive
 
 
@@ -54,8 +54,9 @@ def run(root: Path, strict: bool = False, force: bool = False) -> BuildResult:
 
     # 4. Publish: media, art and transcripts into site/, then the feed that points at them.
     published = publish_assets(root, config, result.episodes)
+    feed = publish_feed(root, config, result.episodes)
     click.echo(f"Published to {root / SITE_DIR}: {published.written} file(s) written, "
-               f"{published.removed} removed.")
+               f"{published.removed} removed; feed: {feed}")
 
     _summarise(root, result)
     return result

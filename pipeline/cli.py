@@ -77,6 +77,23 @@ def transcribe(files: tuple[Path, ...], engine: str, model: str, language: str, 
         sys.exit(1)
 
 
+@main.command()
+@ARCHIVE_OPTION
+def check(archive: Path) -> None:
+    """Validate an already-built site: the feed, its enclosures, transcripts and chapters.
+
+    Example: wijk check --archive .
+    """
+    from pipeline.check import check_site
+
+    problems = check_site(archive, load_archive(archive))
+    for problem in problems:
+        click.echo(f"error: {problem}", err=True)
+    if problems:
+        sys.exit(1)
+    click.echo(f"{archive / 'site'}: feed and linked files are valid.")
+
+
 @main.command("tag-text")
 def tag_text() -> None:
     """Tag texts by case and lesson: JSON lines {"id","text"} on stdin, {"id","cases","lessons"}

@@ -15,7 +15,9 @@ import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 
+from pipeline.chapters import write_chapters
 from pipeline.config import ArchiveConfig
+from pipeline.feed import write_feed
 from pipeline.fsutil import write_bytes
 from pipeline.layout import SiteLayout
 from pipeline.mediatags import read_tags
@@ -50,8 +52,15 @@ def publish_assets(root: Path, config: ArchiveConfig, episodes: list[Episode]) -
             source = root / TRANSCRIPTS_DIR / f"{episode.slug}.{source_suffix}"
             if source.exists():
                 _place(layout, layout.transcript(episode.slug, extension), source, published)
-    _remove_stale(layout, published, folders=("media", "images", "transcripts"))
+        if write_chapters(episode, layout) is not None:
+            published.files.add(layout.chapters(episode.slug))
+    _remove_stale(layout, published, folders=("media", "images", "transcripts", "chapters"))
     return published
+
+
+def publish_feed(root: Path, config: ArchiveConfig, episodes: list[Episode]) -> Path:
+    """The feed last: every file it links to is in place by now."""
+    return write_feed(config, episodes, SiteLayout(root, config.base_url))
 
 
 def _media_files(episode: Episode) -> list[MediaFile]:
