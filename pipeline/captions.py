@@ -121,17 +121,11 @@ class Violation:
 
 # --- speakers -----------------------------------------------------------------------------
 
-_SLOT = re.compile(r"SPEAKER_0*(\d+)")
 
 
 def display_speaker(transcript: Transcript, slot: str | None) -> str | None:
     """The name readers see for a speaker slot: the editor's name, else "Spreker N"."""
-    if slot is None:
-        return None
-    if slot in transcript.speakers:
-        return transcript.speakers[slot]
-    match = _SLOT.fullmatch(slot)
-    return f"Spreker {match.group(1)}" if match else slot
+    return transcript.speaker_name(slot)
 
 
 MAX_LABEL_NAME = 24  # a longer name would leave too little room on the line for the words

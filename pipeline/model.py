@@ -162,9 +162,13 @@ class Transcript:
         return " ".join(s.text.strip() for s in self.segments if not s.flagged)
 
     def speaker_name(self, slot: str | None) -> str | None:
+        """The name to show: the editor's, else "Spreker N" for slot SPEAKER_N."""
         if slot is None:
             return None
-        return self.speakers.get(slot, slot)
+        if slot in self.speakers:
+            return self.speakers[slot]
+        number = slot.removeprefix("SPEAKER_")
+        return f"Spreker {int(number)}" if number.isdigit() else slot
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
