@@ -37,6 +37,7 @@ class BatchResult:
     kept: list[str] = field(default_factory=list)
     audio_seconds: float = 0.0
     wall_seconds: float = 0.0
+    written: int = 0  # masters and derived files (re)written
 
     def summary(self) -> str:
         if not self.transcribed:
@@ -71,7 +72,7 @@ def transcribe_archive(root: Path, episodes: list[Episode], settings: Transcript
             continue  # a video that lives elsewhere has no audio here to transcribe
         try:
             transcript = _bring_up_to_date(store, engine, episode, settings, force, result)
-            _write_derived(transcript, store.folder, episode.slug)
+            result.written += _write_derived(transcript, store.folder, episode.slug)
         except WijkError as error:
             result.problems.append(Problem.from_error(root, error, episode.source))
             continue
@@ -92,6 +93,7 @@ def _bring_up_to_date(store: TranscriptStore, engine: _LazyEngine, episode: Epis
     elapsed = time.monotonic() - started
     transcript = _with_speakers(transcript, episode)
     store.save(episode, transcript, key, force=force)
+    result.written += 1
     result.transcribed.append(episode.slug)
     result.audio_seconds += episode.media.duration
     result.wall_seconds += elapsed
@@ -102,11 +104,14 @@ def _bring_up_to_date(store: TranscriptStore, engine: _LazyEngine, episode: Epis
     return transcript
 
 
-def _write_derived(transcript: Transcript, folder: Path, slug: str) -> None:
+def _write_derived(transcript: Transcript, folder: Path, slug: str) -> int:
     """VTT, SRT, TXT and JSON from the master; unchanged files are left alone."""
+    written = 0
     for name in DERIVED_FORMATS:
         writer = get_writer(name)
-        write_text_if_changed(folder / f"{slug}.{writer.extension}", writer.render(transcript))
+        written += write_text_if_changed(folder / f"{slug}.{writer.extension}",
+                                         writer.render(transcript))
+    return written
 
 
 def _transcribe_one(engine: Engine, episode: Episode,

@@ -1,4 +1,9 @@
-"""The main job, `wijk build`: one step per stage, top to bottom."""
+"""The main job, `wijk build`: one step per stage, top to bottom.
+
+The whole build holds the archive's lock (a second build waits or refuses), every file it
+writes is written atomically, and leftovers of a killed build are cleared first, so a build
+killed at any moment leaves transcripts/ and site/ readable and the next build completes it.
+"""
 
 from __future__ import annotations
 
@@ -10,12 +15,14 @@ import click
 from pipeline.batch import transcribe_archive
 from pipeline.config import load_archive
 from pipeline.errors import Problem
+from pipeline.fsutil import archive_lock, remove_temporaries
 from pipeline.identity import Registry
-from pipeline.ingest import ingest
+from pipeline.ingest import Inventory, ingest
 from pipeline.layout import SITE_DIR
 from pipeline.model import Episode, Transcript
 from pipeline.publish import publish_assets, publish_feed
 from pipeline.tag import tag_archive
+from pipeline.transcripts import TRANSCRIPTS_DIR, TranscriptStore
 
 
 @dataclass
@@ -24,42 +31,62 @@ class BuildResult:
     transcripts: dict[str, Transcript] = field(default_factory=dict)
     problems: list[Problem] = field(default_factory=list)
     strict: bool = False
+    changed: int = 0  # files written or removed
 
     @property
     def ok(self) -> bool:
         return not any(p.fatal or self.strict for p in self.problems)
 
 
-def run(root: Path, strict: bool = False, force: bool = False) -> BuildResult:
+def run(root: Path, strict: bool = False, force: bool = False, wait: bool = False) -> BuildResult:
     """Build the archive at `root`. Bad episodes are reported and skipped; the rest publish."""
     config = load_archive(root)
-    registry = Registry.load(root)
+    with archive_lock(root, wait=wait):
+        for folder in (root / TRANSCRIPTS_DIR, root / SITE_DIR):
+            remove_temporaries(folder)
+        registry = Registry.load(root)
 
-    # 1. Ingest: media files and sidecars -> Episodes with permanent identities.
-    inventory = ingest(root, config, registry)
-    for identity in inventory.identities.values():
-        registry.record(identity)
-    registry.save()
-    result = BuildResult(episodes=inventory.episodes, problems=list(inventory.problems),
-                         strict=strict)
+        # 1. Ingest: media files and sidecars -> Episodes with permanent identities.
+        inventory = ingest(root, config, registry)
+        _register(root, registry, inventory)
+        result = BuildResult(episodes=inventory.episodes, problems=list(inventory.problems),
+                             strict=strict)
 
-    # 2. Transcribe what is new or changed; keep current and corrected transcripts.
-    batch = transcribe_archive(root, result.episodes, config.transcription, force=force)
-    result.transcripts = batch.transcripts
-    result.problems += batch.problems
-    click.echo(batch.summary())
+        # 2. Transcribe what is new or changed; keep current and corrected transcripts.
+        batch = transcribe_archive(root, result.episodes, config.transcription, force=force)
+        result.transcripts = batch.transcripts
+        result.problems += batch.problems
+        result.changed += batch.written
+        click.echo(batch.summary())
 
-    # 3. Tag every transcript by case and lesson, with the passages as evidence.
-    result.problems += tag_archive(root, result.episodes, result.transcripts)
+        # 3. Tag every transcript by case and lesson, with the passages as evidence.
+        tagged = tag_archive(root, result.episodes, result.transcripts)
+        result.problems += tagged.problems
+        result.changed += tagged.written
 
-    # 4. Publish: media, art and transcripts into site/, then the feed that points at them.
-    published = publish_assets(root, config, result.episodes)
-    feed = publish_feed(root, config, result.episodes)
-    click.echo(f"Published to {root / SITE_DIR}: {published.written} file(s) written, "
-               f"{published.removed} removed; feed: {feed}")
+        # 4. Publish: media, art and transcripts into site/, then the feed that points at them.
+        published = publish_assets(root, config, result.episodes)
+        feed_changed = publish_feed(root, config, result.episodes)
+        result.changed += published.written + published.removed + feed_changed
 
     _summarise(root, result)
     return result
+
+
+def _register(root: Path, registry: Registry, inventory: Inventory) -> None:
+    """Record new identities; set aside the transcripts of episodes whose files are gone."""
+    store = TranscriptStore(root)
+    present = {episode.slug for episode in inventory.episodes}
+    for identity in inventory.identities.values():
+        registry.record(identity)
+        if store.bring_back(identity.slug):
+            click.echo(f"{identity.slug}: back in episodes/, its transcript restored.")
+    for identity in registry.identities:
+        if identity.slug not in present and identity.stem not in inventory.stems:
+            if store.set_aside(identity.slug):
+                click.echo(f"{identity.slug}: no longer in episodes/; its transcript was moved "
+                           f"to {TRANSCRIPTS_DIR}/removed/.")
+    registry.save()
 
 
 def _summarise(root: Path, result: BuildResult) -> None:
@@ -67,5 +94,9 @@ def _summarise(root: Path, result: BuildResult) -> None:
         label = "error" if problem.fatal else "warning"
         click.echo(f"{label}: {problem}", err=True)
     failed = {p.path for p in result.problems if p.fatal}
-    click.echo(f"{len(result.episodes)} episode(s) ingested, {len(result.transcripts)} "
-               f"transcript(s) in {root / 'transcripts'}; {len(failed)} file(s) with errors.")
+    if result.changed == 0 and not failed:
+        click.echo(f"Nothing changed: {len(result.episodes)} episode(s) up to date in "
+                   f"{root / SITE_DIR}.")
+        return
+    click.echo(f"{len(result.episodes)} episode(s) published to {root / SITE_DIR} "
+               f"({result.changed} file(s) changed); {len(failed)} file(s) with errors.")

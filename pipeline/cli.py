@@ -32,12 +32,13 @@ def main() -> None:
 @click.option("--force", is_flag=True,
               help="Re-transcribe even transcripts an editor corrected (the old one is kept in "
                    "transcripts/history/).")
-def build(archive: Path, strict: bool, force: bool) -> None:
+@click.option("--wait", is_flag=True, help="If another build is running, wait for it.")
+def build(archive: Path, strict: bool, force: bool, wait: bool) -> None:
     """Ingest, transcribe what is new, tag, and publish the site and feed.
 
     Example: wijk build --archive .
     """
-    result = build_stage.run(archive, strict=strict, force=force)
+    result = build_stage.run(archive, strict=strict, force=force, wait=wait)
     if not result.ok:
         sys.exit(1)
 
@@ -92,6 +93,26 @@ def check(archive: Path) -> None:
     if problems:
         sys.exit(1)
     click.echo(f"{archive / 'site'}: feed and linked files are valid.")
+
+
+@main.command()
+@ARCHIVE_OPTION
+@click.option("--interval", type=float, default=2.0, show_default=True,
+              help="Seconds between looks at episodes/.")
+@click.option("--settle", type=float, default=2.0, show_default=True,
+              help="Seconds a changed file must stay unchanged before building (copies).")
+def watch(archive: Path, interval: float, settle: float) -> None:
+    """Keep running: build now, and again whenever files in episodes/ appear, change or vanish.
+
+    Example: wijk watch --archive .
+    """
+    from pipeline.watch import watch as watch_archive
+
+    load_archive(archive)  # a broken archive.yaml stops here, before watching starts
+    try:
+        watch_archive(archive, interval=interval, pause=settle)
+    except KeyboardInterrupt:
+        click.echo("Stopped watching.")
 
 
 @main.command("tag-text")

@@ -77,13 +77,14 @@ def render_feed(config: ArchiveConfig, episodes: list[Episode], layout: SiteLayo
     return generator.rss_str(pretty=True, encoding="UTF-8", xml_declaration=True)
 
 
-def write_feed(config: ArchiveConfig, episodes: list[Episode], layout: SiteLayout) -> Path:
-    """Write `site/feed.xml` atomically, and only when its bytes change."""
+def write_feed(config: ArchiveConfig, episodes: list[Episode], layout: SiteLayout) -> bool:
+    """Write `site/feed.xml` atomically, and only when its bytes change; True if written."""
     path = layout.path(FEED)
     data = render_feed(config, episodes, layout)
-    if not (path.is_file() and path.read_bytes() == data):
-        write_bytes(path, data)
-    return path
+    if path.is_file() and path.read_bytes() == data:
+        return False
+    write_bytes(path, data)
+    return True
 
 
 def feed_episodes(episodes: list[Episode]) -> list[Episode]:

@@ -60,3 +60,44 @@ def write_text_if_changed(path: Path, text: str) -> bool:
         pass
     write_text(path, text)
     return True
+
+
+@contextmanager
+def archive_lock(root: Path, wait: bool = False) -> Iterator[None]:
+    """Hold the archive's build lock; a second build waits (`wait`) or raises LockedError.
+
+    flock is released by the kernel when the holder dies, even by kill -9, so a crashed build
+    never leaves the archive locked.
+    """
+    import fcntl
+
+    from pipeline.errors import LockedError
+
+    path = root / ".cache" / "build.lock"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with path.open("a+", encoding="utf-8") as handle:
+        try:
+            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            handle.seek(0)
+            holder = handle.read().strip() or "another process"
+            if not wait:
+                raise LockedError(f"another build is running on this archive ({holder}); "
+                                  "try again when it has finished", root) from None
+            fcntl.flock(handle, fcntl.LOCK_EX)
+        handle.seek(0)
+        handle.truncate()
+        handle.write(f"pid {os.getpid()}\n")
+        handle.flush()
+        yield
+
+
+def remove_temporaries(folder: Path) -> int:
+    """Delete the temporary files of writes that a killed process never finished."""
+    count = 0
+    if folder.is_dir():
+        for path in folder.rglob(".*.tmp"):
+            if path.is_file():
+                path.unlink()
+                count += 1
+    return count

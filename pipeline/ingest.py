@@ -19,6 +19,7 @@ from pipeline import media
 from pipeline.config import ArchiveConfig, Sidecar, load_sidecar
 from pipeline.errors import ConfigError, DuplicateError, MediaError, Problem, WijkError, shown_path
 from pipeline.identity import Identity, Registry
+from pipeline.mediacache import MediaCache
 from pipeline.mediatags import FileTags, read_tags
 from pipeline.model import Chapter, Episode, MediaFile, MediaInfo
 
@@ -36,6 +37,8 @@ class Inventory:
     episodes: list[Episode] = field(default_factory=list)
     problems: list[Problem] = field(default_factory=list)
     identities: dict[str, Identity] = field(default_factory=dict)  # by slug
+    cache: MediaCache = field(default_factory=MediaCache)
+    stems: set[str] = field(default_factory=set)  # every name seen, good or bad
 
     @property
     def errors(self) -> list[Problem]:
@@ -58,9 +61,10 @@ class _Entry:
 def ingest(root: Path, config: ArchiveConfig, registry: Registry | None = None) -> Inventory:
     """Read every episode under `root/episodes/`, in a stable order."""
     registry = registry or Registry.load(root)
-    inventory = Inventory()
+    inventory = Inventory(cache=MediaCache.load(root))
     seen_audio: dict[str, Path] = {}
     for entry in find_entries(root / EPISODES_DIR, inventory):
+        inventory.stems.add(entry.stem)
         try:
             episode, identity = read_entry(root, entry, config, registry, inventory, seen_audio)
         except WijkError as error:
@@ -69,6 +73,7 @@ def ingest(root: Path, config: ArchiveConfig, registry: Registry | None = None) 
         inventory.episodes.append(episode)
         inventory.identities[episode.slug] = identity
     inventory.episodes.sort(key=lambda e: (e.date or dt.datetime.min.replace(tzinfo=dt.UTC), e.slug))
+    inventory.cache.save()
     return inventory
 
 
@@ -123,6 +128,19 @@ def _by_preference(paths: list[Path]) -> list[Path]:
 
 def _read_media(root: Path, path: Path, inventory: Inventory,
                 seen_audio: dict[str, Path]) -> tuple[MediaFile, FileTags]:
+    info, tags = inventory.cache.lookup(root, path) or _inspect(path)
+    inventory.cache.store(root, path, info, tags)
+    if info.audio_hash in seen_audio:
+        raise DuplicateError(
+            f"same audio as {shown_path(root, seen_audio[info.audio_hash])}: remove one of them", path)
+    seen_audio[info.audio_hash] = path
+    for warning in tags.warnings:
+        inventory.problems.append(Problem(shown_path(root, path), warning, fatal=False))
+    return MediaFile(path=path, info=info), tags
+
+
+def _inspect(path: Path) -> tuple[MediaInfo, FileTags]:
+    """Probe, fingerprint and read the tags of one file: the costly part of ingest."""
     size = path.stat().st_size
     if size == 0:
         raise MediaError("file is empty (0 bytes): copy it again", path)
@@ -130,13 +148,7 @@ def _read_media(root: Path, path: Path, inventory: Inventory,
     media.check_container(path, probe)
     scan = media.scan_audio(path)
     media.check_whole(path, probe.declared_duration, scan)
-    if scan.audio_hash in seen_audio:
-        raise DuplicateError(
-            f"same audio as {shown_path(root, seen_audio[scan.audio_hash])}: remove one of them", path)
-    seen_audio[scan.audio_hash] = path
     tags = read_tags(path, probe.tags)
-    for warning in tags.warnings:
-        inventory.problems.append(Problem(shown_path(root, path), warning, fatal=False))
     info = MediaInfo(
         duration=round(tags.duration or probe.declared_duration or scan.duration, 3),
         size=size,
@@ -150,7 +162,7 @@ def _read_media(root: Path, path: Path, inventory: Inventory,
         width=probe.width,
         height=probe.height,
     )
-    return MediaFile(path=path, info=info), tags
+    return info, tags
 
 
 def _episode(root: Path, identity: Identity, stem: str, main: MediaFile, tags: FileTags,
@@ -171,7 +183,7 @@ def _episode(root: Path, identity: Identity, stem: str, main: MediaFile, tags: F
         episode_type=sidecar.episode_type or "full",
         explicit=bool(sidecar.explicit),
         image=_sidecar_path(root, sidecar_path, sidecar.image, "image"),
-        embedded_image=tags.cover is not None,
+        embedded_image=tags.has_cover,
         author=tags.artist,
         album=tags.album,
         speakers=sidecar.speakers or [],

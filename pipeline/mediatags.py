@@ -32,8 +32,9 @@ class FileTags:
     episode: int | None = None
     season: int | None = None
     chapters: list[Chapter] = field(default_factory=list)
-    cover: bytes | None = None
+    cover: bytes | None = None  # not kept in the ingest cache: see has_cover
     cover_mime: str | None = None
+    has_cover: bool = False
     duration: float | None = None
     bitrate: int | None = None
     sample_rate: int | None = None
@@ -82,6 +83,7 @@ def read_tags(path: Path, container_tags: dict[str, str]) -> FileTags:
         _vorbis_cover(audio, tags, result)
     # ffprobe decodes tags mutagen can't (Matroska) and shows invalid UTF-8 that mutagen drops.
     _read_fields(result, container_tags.get, _FFPROBE)
+    result.has_cover = result.cover is not None
     return result
 
 

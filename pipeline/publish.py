@@ -58,8 +58,8 @@ def publish_assets(root: Path, config: ArchiveConfig, episodes: list[Episode]) -
     return published
 
 
-def publish_feed(root: Path, config: ArchiveConfig, episodes: list[Episode]) -> Path:
-    """The feed last: every file it links to is in place by now."""
+def publish_feed(root: Path, config: ArchiveConfig, episodes: list[Episode]) -> bool:
+    """The feed last: every file it links to is in place by now. True if it changed."""
     return write_feed(config, episodes, SiteLayout(root, config.base_url))
 
 

@@ -25,9 +25,8 @@ import re
 import sys
 import unicodedata
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from functools import lru_cache
-from dataclasses import asdict
 from pathlib import Path
 from typing import TextIO
 
@@ -681,8 +680,16 @@ __all__ = [
 
 # -- Stage 3 over an archive -------------------------------------------------------------------
 
+@dataclass
+class Tagged:
+    """What tagging an archive wrote, and the problems it found."""
+
+    problems: list[Problem] = field(default_factory=list)
+    written: int = 0
+
+
 def tag_archive(root: Path, episodes: Sequence[model.Episode],
-                transcripts: dict[str, model.Transcript]) -> list[Problem]:
+                transcripts: dict[str, model.Transcript]) -> Tagged:
     """Tag every transcript; write `transcripts/<slug>.tags.json` (episode summary + passages).
 
     The tags live beside the master, not in it: re-tagging after a taxonomy change never
@@ -691,19 +698,20 @@ def tag_archive(root: Path, episodes: Sequence[model.Episode],
     """
     tagger = default_tagger()
     known = set(tagger.taxonomy.case_ids)
-    problems: list[Problem] = []
+    result = Tagged()
     for episode in episodes:
         transcript = transcripts.get(episode.slug)
         editor_cases = [case for case in episode.cases if case in known]
         for unknown in (case for case in episode.cases if case not in known):
-            problems.append(Problem(shown_path(root, episode.sidecar or root),
-                                    f"key 'cases': unknown case id {unknown!r} (the ids are in "
-                                    "pipeline/taxonomy.yaml)"))
+            result.problems.append(Problem(shown_path(root, episode.sidecar or root),
+                                           f"key 'cases': unknown case id {unknown!r} (the ids "
+                                           "are in pipeline/taxonomy.yaml)"))
         if transcript is None:
             continue
         transcript.tags = tagger.tag_transcript(transcript, editor_cases)
         summary = {"episode": [asdict(t) for t in summarise(transcript.tags)],
                    "passages": [asdict(t) for t in transcript.tags]}
-        write_text_if_changed(root / "transcripts" / f"{episode.slug}.tags.json",
-                              json.dumps(summary, ensure_ascii=False, indent=2) + "\n")
-    return problems
+        result.written += write_text_if_changed(
+            root / "transcripts" / f"{episode.slug}.tags.json",
+            json.dumps(summary, ensure_ascii=False, indent=2) + "\n")
+    return result

@@ -16,6 +16,7 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import json
+import os
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -27,6 +28,7 @@ from pipeline.model import Episode, Transcript
 
 TRANSCRIPTS_DIR = "transcripts"
 HISTORY_DIR = "history"
+REMOVED_DIR = "removed"  # transcripts of episodes whose media file is gone
 FORMAT = "wijkarchief-transcript/1"
 # Settings that change what Whisper writes; threads and device only change how fast.
 _CACHE_SETTINGS = ("engine", "model", "language", "beam_size", "compute_type", "vad",
@@ -92,6 +94,25 @@ class TranscriptStore:
             self.keep_version(episode.slug)
         write_json(path, master_json(episode, transcript, key))
         return path
+
+    def set_aside(self, slug: str) -> list[Path]:
+        """An episode left the archive: move its files to removed/ (never delete them)."""
+        moved = []
+        for path in sorted(self.folder.glob(f"{slug}.*")):
+            target = self.folder / REMOVED_DIR / path.name
+            target.parent.mkdir(parents=True, exist_ok=True)
+            os.replace(path, target)
+            moved.append(target)
+        return moved
+
+    def bring_back(self, slug: str) -> bool:
+        """An episode came back: restore its set-aside files unless it has new ones."""
+        removed = self.folder / REMOVED_DIR
+        if self.master_path(slug).exists() or not (removed / f"{slug}.json").exists():
+            return False
+        for path in sorted(removed.glob(f"{slug}.*")):
+            os.replace(path, self.folder / path.name)
+        return True
 
     def keep_version(self, slug: str) -> Path:
         """Copy the current master to history/<slug>.<UTC time>.json before it is replaced."""

@@ -393,10 +393,10 @@ def test_two_builds_give_identical_bytes(tmp_path):
 def test_write_feed_leaves_an_unchanged_feed_alone(tmp_path):
     site = publish_site(copy_demo(tmp_path / "archive"))
     before = site.feed.stat().st_mtime_ns
-    path = write_feed(site.config, site.episodes, site.layout)
-    assert path == site.feed and site.feed.stat().st_mtime_ns == before
+    assert write_feed(site.config, site.episodes, site.layout) is False
+    assert site.feed.stat().st_mtime_ns == before
     retitled = [dataclasses.replace(e, title=e.title + " (herzien)") for e in site.episodes]
-    write_feed(site.config, retitled, site.layout)
+    assert write_feed(site.config, retitled, site.layout) is True
     assert b"(herzien)" in site.feed.read_bytes()
     assert not list(site.feed.parent.glob(".feed.xml.*"))  # no temporary files left
 

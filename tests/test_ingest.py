@@ -306,3 +306,23 @@ def test_non_utf8_tag_is_a_warning_and_the_episode_stays(make_archive):
     [warning] = [w for w in inventory.warnings if "UTF-8" in w.message]
     assert "tag 'title' is not valid UTF-8" in warning.message and str(warning.path) == "episodes/ep.mp3"
     assert episode.title == "Ep"  # from the file name, not mojibake
+
+
+def test_unchanged_files_are_not_probed_again(make_archive, monkeypatch):
+    from pipeline import media
+
+    root = make_archive({"ep.mp3": MEDIA / "speech.mp3", "ander.flac": MEDIA / "speech.flac"})
+    config = load_archive(root)
+    first = ingest(root, config)
+    assert (root / ".cache" / "ingest.json").is_file()
+
+    def no_ffmpeg(path):
+        raise AssertionError(f"probed {path} again")
+
+    monkeypatch.setattr(media, "probe", no_ffmpeg)
+    second = ingest(root, config)
+    assert [e.media for e in second.episodes] == [e.media for e in first.episodes]
+
+    (root / "episodes" / "ep.mp3").write_bytes((MEDIA / "speech.ogg").read_bytes())
+    with pytest.raises(AssertionError, match="probed .*ep.mp3 again"):
+        ingest(root, config)

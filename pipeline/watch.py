@@ -1,0 +1,96 @@
+"""`wijk watch`: rebuild whenever files in episodes/ (or archive.yaml, or a master transcript)
+appear, change or vanish.
+
+Polling, not inotify: it works the same on network shares and in containers, and an archive's
+folder is small enough to stat every couple of seconds. A file still being copied is waited
+for until its size and time stop changing; editors' temporary files are ignored. A failing
+build is reported and watching goes on.
+"""
+
+from __future__ import annotations
+
+import time
+import traceback
+from collections.abc import Callable
+from pathlib import Path
+
+import click
+
+from pipeline import build
+from pipeline.config import ARCHIVE_FILE
+from pipeline.errors import WijkError
+from pipeline.ingest import EPISODES_DIR, TEMPORARY
+from pipeline.transcripts import TRANSCRIPTS_DIR
+
+Snapshot = dict[str, tuple[int, int]]  # relative path -> (size, mtime_ns)
+
+
+def snapshot(root: Path) -> Snapshot:
+    """What the editor can change: episodes/, archive.yaml and the master transcripts."""
+    found: Snapshot = {}
+    candidates = [root / ARCHIVE_FILE, *sorted((root / TRANSCRIPTS_DIR).glob("*.json"))]
+    episodes = root / EPISODES_DIR
+    if episodes.is_dir():
+        candidates += sorted(episodes.rglob("*"))
+    for path in candidates:
+        if TEMPORARY.search(path.name):
+            continue
+        try:
+            stat = path.stat()
+        except FileNotFoundError:  # vanished between listing and stat
+            continue
+        if path.is_file():
+            found[path.relative_to(root).as_posix()] = (stat.st_size, stat.st_mtime_ns)
+    return found
+
+
+def describe(before: Snapshot, after: Snapshot) -> list[str]:
+    added = sorted(after.keys() - before.keys())
+    removed = sorted(before.keys() - after.keys())
+    changed = sorted(k for k in after.keys() & before.keys() if after[k] != before[k])
+    return ([f"new: {name}" for name in added] + [f"changed: {name}" for name in changed]
+            + [f"gone: {name}" for name in removed])
+
+
+def settle(root: Path, seen: Snapshot, pause: float) -> Snapshot:
+    """Wait until nothing changes for `pause` seconds (a copy in progress has finished)."""
+    while True:
+        time.sleep(pause)
+        now = snapshot(root)
+        if now == seen:
+            return now
+        seen = now
+
+
+def watch(root: Path, interval: float = 2.0, pause: float = 2.0,
+          rounds: Callable[[], bool] = lambda: True) -> None:
+    """Build now, then after every settled change, until interrupted (or `rounds` says stop)."""
+    click.echo(f"Watching {root / EPISODES_DIR} (Ctrl+C to stop).")
+    _build(root)
+    baseline = snapshot(root)
+    while rounds():
+        time.sleep(interval)
+        current = snapshot(root)
+        if current == baseline:
+            continue
+        current = settle(root, current, pause)
+        for line in describe(baseline, current):
+            click.echo(line)
+        _build(root)
+        baseline = snapshot(root)  # what the build itself wrote is not a change to act on
+
+
+def _build(root: Path) -> None:
+    started = time.monotonic()
+    click.echo(time.strftime("%H:%M:%S") + " building...")
+    try:
+        result = build.run(root, wait=True)
+    except WijkError as error:
+        click.echo(f"error: {error.format_message()}", err=True)
+        return
+    except Exception:  # a bug must not end the watch; show it in full and keep watching
+        click.echo(traceback.format_exc(), err=True)
+        return
+    state = "done" if result.ok else "done, with errors (see above)"
+    click.echo(f"{time.strftime('%H:%M:%S')} {state} in {time.monotonic() - started:.1f} s; "
+               "watching for changes.")

@@ -1,0 +1,183 @@
+"""The editor's day, with real processes and real files: watch, no-op and incremental builds,
+two builds at once, and builds killed with SIGKILL at random moments."""
+
+from __future__ import annotations
+
+import json
+import os
+import random
+import shutil
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+from lxml import etree
+
+from pipeline.captions import parse_srt, parse_vtt
+from pipeline.config import load_archive
+from pipeline.check import check_site
+from pipeline.fsutil import archive_lock
+from pipeline.model import Transcript
+
+pytestmark = pytest.mark.whisper
+MEDIA = Path(__file__).parent / "data" / "media"
+
+
+def wijk(*args: str, timeout: float = 600) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([sys.executable, "-m", "pipeline", *args], capture_output=True,
+                          text=True, timeout=timeout)
+
+
+def site_files(root: Path) -> dict[str, int]:
+    return {p.relative_to(root).as_posix(): p.stat().st_mtime_ns
+            for p in sorted((root / "site").rglob("*")) if p.is_file()}
+
+
+def assert_consistent(root: Path) -> None:
+    """Every visible file in transcripts/ and site/ is whole and readable."""
+    for path in sorted((root / "transcripts").rglob("*")):
+        if not path.is_file() or path.name.startswith("."):
+            continue
+        text = path.read_text(encoding="utf-8")
+        if path.suffix == ".json":
+            data = json.loads(text)
+            if "segments" in data and "provenance" in data:
+                Transcript.from_dict(data)
+        elif path.suffix == ".vtt":
+            parse_vtt(text)
+        elif path.suffix == ".srt":
+            parse_srt(text)
+    feed = root / "site" / "feed.xml"
+    if feed.exists():
+        etree.fromstring(feed.read_bytes())
+    for path in (root / "site").rglob("*.json"):
+        if not path.name.startswith("."):
+            json.loads(path.read_text(encoding="utf-8"))
+
+
+@pytest.fixture
+def small_archive(make_archive):
+    return make_archive({"eerste.mp3": MEDIA / "speech.mp3",
+                         "eerste.yaml": "title: Eerste\ndate: 2024-01-01\n"})
+
+
+def test_noop_and_incremental_builds(small_archive):
+    root = small_archive
+    assert wijk("build", "--archive", str(root)).returncode == 0
+    before = site_files(root)
+
+    again = wijk("build", "--archive", str(root))
+    assert again.returncode == 0
+    assert "Nothing changed" in again.stdout and "Transcription: nothing new" in again.stdout
+    assert site_files(root) == before
+
+    (root / "episodes" / "tweede.ogg").write_bytes((MEDIA / "speech.ogg").read_bytes())
+    (root / "episodes" / "tweede.yaml").write_text("title: Tweede\ndate: 2024-02-01\n")
+    added = wijk("build", "--archive", str(root))
+    assert added.returncode == 0, added.stderr
+    assert "Transcribed 1 episode(s)" in added.stdout
+    after = site_files(root)
+    unchanged = {name for name in before if after.get(name) == before[name]}
+    rewritten = set(after) - unchanged
+    assert {name for name in before if name.startswith(("site/media/eerste", "site/transcripts/eerste"))} <= unchanged
+    assert "site/feed.xml" in rewritten
+    assert {"site/media/tweede.ogg", "site/transcripts/tweede.vtt"} <= rewritten
+    assert not any("eerste" in name for name in rewritten)
+
+
+def test_a_second_build_refuses_while_one_runs(small_archive):
+    with archive_lock(small_archive):
+        result = wijk("build", "--archive", str(small_archive))
+    assert result.returncode == 1
+    assert "another build is running on this archive" in result.stderr
+    assert "Traceback" not in result.stderr
+
+
+def test_removed_episode_leaves_site_and_feed_but_its_transcript_is_kept(small_archive):
+    root = small_archive
+    assert wijk("build", "--archive", str(root)).returncode == 0
+    for name in ("eerste.mp3", "eerste.yaml"):
+        (root / "episodes" / name).unlink()
+    result = wijk("build", "--archive", str(root))
+    assert result.returncode == 0, result.stderr
+    assert not (root / "site" / "media" / "eerste.mp3").exists()
+    assert b"eerste" not in (root / "site" / "feed.xml").read_bytes()
+    assert (root / "transcripts" / "removed" / "eerste.json").is_file()
+
+
+def _watch(root: Path) -> subprocess.Popen[str]:
+    return subprocess.Popen([sys.executable, "-m", "pipeline", "watch", "--archive", str(root),
+                             "--interval", "0.3", "--settle", "1.0"],
+                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+
+
+def _wait_for(path: Path, timeout: float = 120) -> bool:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if path.exists():
+            return True
+        time.sleep(0.2)
+    return False
+
+
+def test_watch_picks_up_dropped_and_slowly_copied_files(small_archive):
+    root = small_archive
+    watcher = _watch(root)
+    try:
+        assert _wait_for(root / "site" / "media" / "eerste.mp3"), "no initial build"
+        (root / "episodes" / "~$tijdelijk.mp3").write_bytes(b"editor temp file")
+        shutil.copy(MEDIA / "speech.flac", root / "episodes" / "gedropt.flac")
+        assert _wait_for(root / "site" / "media" / "gedropt.flac")
+
+        data = (MEDIA / "speech.m4a").read_bytes()
+        target = root / "episodes" / "langzaam.m4a"
+        with target.open("wb") as handle:  # a copy over a slow network share
+            for start in range(0, len(data), len(data) // 6 + 1):
+                handle.write(data[start:start + len(data) // 6 + 1])
+                handle.flush()
+                time.sleep(0.4)
+        assert _wait_for(root / "site" / "media" / "langzaam.m4a")
+        assert _wait_for(root / "transcripts" / "langzaam.vtt")
+    finally:
+        watcher.send_signal(signal.SIGINT)
+        output, _ = watcher.communicate(timeout=60)
+    assert "new: episodes/gedropt.flac" in output
+    assert "tijdelijk" not in output
+    assert "error: episodes/langzaam.m4a" not in output  # never reported half-copied
+    assert "Traceback" not in output
+
+
+def kill_trials(root: Path, trials: int, seed: int) -> None:
+    """Start a build, SIGKILL it at a random moment, check, and let the next build finish."""
+    chance = random.Random(seed)
+    for _ in range(trials):
+        process = subprocess.Popen([sys.executable, "-m", "pipeline", "build", "--archive",
+                                    str(root)], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        time.sleep(chance.uniform(0.3, 12.0))
+        os.kill(process.pid, signal.SIGKILL)
+        process.wait()
+        assert_consistent(root)
+    finished = wijk("build", "--archive", str(root))
+    assert finished.returncode == 0, finished.stdout + finished.stderr
+    assert_consistent(root)
+    assert check_site(root, load_archive(root)) == []
+    assert not list(root.rglob(".*.tmp"))
+    assert len(list((root / "transcripts").glob("*.vtt"))) == 5
+
+
+def _demo_copy(repo_dir: Path, target: Path) -> Path:
+    shutil.copytree(repo_dir / "episodes", target / "episodes")
+    shutil.copy(repo_dir / "archive.yaml", target / "archive.yaml")
+    return target
+
+
+def test_kill_during_demo_build(repo_dir, tmp_path):
+    kill_trials(_demo_copy(repo_dir, tmp_path / "archive"), trials=3, seed=1)
+
+
+@pytest.mark.slow
+def test_kill_during_demo_build_many_times(repo_dir, tmp_path):
+    kill_trials(_demo_copy(repo_dir, tmp_path / "archive"), trials=20, seed=2)
