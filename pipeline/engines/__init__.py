@@ -1,0 +1,170 @@
+"""Whisper engines behind one small protocol.
+
+`get_engine(settings)` loads a model once; `engine.transcribe(audio)` may then be called for
+many files. Each adapter turns its engine's output into `model.Segment`s. Heavy imports
+(ctranslate2, torch) happen only inside the adapter that needs them.
+
+Both adapters decode audio the same way (ffmpeg, 16 kHz mono float32, like openai-whisper) and
+find speech with the same VAD (faster-whisper's bundled Silero), so on the same weights at
+float32 they see identical input and give the same text.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Protocol
+
+from pipeline.errors import MediaError, ModelError
+from pipeline.glossary import decoder_prompt
+from pipeline.model import Segment
+
+if TYPE_CHECKING:
+    import numpy as np
+
+    from pipeline.config import TranscriptionSettings
+
+SAMPLE_RATE = 16_000
+Progress = Callable[[float], None]
+SpeechSpans = list[tuple[float, float]]
+
+# Hallucination mitigations from STANDARDS.md, shared by both engines.
+TEMPERATURES = (0.0, 0.2, 0.4, 0.6, 0.8, 1.0)
+COMPRESSION_RATIO_THRESHOLD = 2.4
+LOG_PROB_THRESHOLD = -1.0
+NO_SPEECH_THRESHOLD = 0.6
+HALLUCINATION_SILENCE_THRESHOLD = 2.0  # seconds; only effective with word timestamps
+
+
+@dataclass
+class EngineResult:
+    """What an engine found in one audio file."""
+
+    segments: list[Segment]  # ids 0..n-1, in time order
+    language: str
+    duration: float  # seconds of audio
+    speech_spans: SpeechSpans | None  # VAD speech regions in seconds; None when unknown
+    provenance_fields: dict[str, Any] = field(default_factory=dict)
+    # engine, model, model_sha256, settings: the Provenance fields an engine knows about
+
+
+class Engine(Protocol):
+    """A loaded Whisper model that transcribes audio files."""
+
+    name: str
+
+    def transcribe(self, audio: Path, progress: Progress | None = None) -> EngineResult:
+        """Transcribe one media file; `progress` gets the audio position in seconds."""
+        ...
+
+
+def get_engine(settings: TranscriptionSettings) -> Engine:
+    """Load the engine and model that `settings` name (once; reuse it for many files)."""
+    factory = _ENGINES.get(settings.engine)
+    if factory is None:
+        raise ModelError(f"unknown engine '{settings.engine}'; choose from {', '.join(_ENGINES)}")
+    return factory(settings)
+
+
+def _faster(settings: TranscriptionSettings) -> Engine:
+    from pipeline.engines.faster import FasterWhisperEngine
+
+    return FasterWhisperEngine(settings)
+
+
+def _reference(settings: TranscriptionSettings) -> Engine:
+    from pipeline.engines.reference import OpenAIWhisperEngine
+
+    return OpenAIWhisperEngine(settings)
+
+
+_ENGINES: dict[str, Callable[[TranscriptionSettings], Engine]] = {
+    "faster-whisper": _faster,
+    "openai-whisper": _reference,
+}
+
+
+# --- helpers shared by the adapters ---------------------------------------------------------
+
+
+def load_audio(path: Path) -> np.ndarray:
+    """Decode any media file to 16 kHz mono float32 samples with ffmpeg."""
+    import numpy as np
+
+    command = [
+        "ffmpeg", "-nostdin", "-threads", "0", "-i", str(path),
+        "-vn", "-f", "s16le", "-ac", "1", "-acodec", "pcm_s16le", "-ar", str(SAMPLE_RATE), "-",
+    ]  # fmt: skip
+    try:
+        result = subprocess.run(command, capture_output=True, check=True)
+    except FileNotFoundError as e:
+        raise MediaError("ffmpeg is not installed (apt-get install ffmpeg)", path) from e
+    except subprocess.CalledProcessError as e:
+        detail = e.stderr.decode("utf-8", "replace").strip().splitlines()
+        raise MediaError(f"ffmpeg cannot decode it: {detail[-1] if detail else e}", path) from e
+    samples = np.frombuffer(result.stdout, np.int16).astype(np.float32) / 32768.0
+    if samples.size == 0:
+        raise MediaError("no audio in this file", path)
+    return samples
+
+
+def detect_speech(samples: np.ndarray) -> SpeechSpans:
+    """Speech regions (seconds) found by faster-whisper's Silero VAD with its defaults."""
+    from faster_whisper.vad import VadOptions, get_speech_timestamps
+
+    chunks = get_speech_timestamps(samples, VadOptions(), sampling_rate=SAMPLE_RATE)
+    return [(c["start"] / SAMPLE_RATE, c["end"] / SAMPLE_RATE) for c in chunks]
+
+
+def cpu_threads(settings: TranscriptionSettings) -> int:
+    """Threads to use: the setting, or one per core this process may run on."""
+    if settings.threads:
+        return settings.threads
+    try:
+        return len(os.sched_getaffinity(0))
+    except AttributeError:  # not on Linux
+        return os.cpu_count() or 1
+
+
+def effective_compute_type(settings: TranscriptionSettings, device: str) -> str:
+    """`auto` means int8 on CPU (fast, near-lossless for Whisper) and float16 on CUDA."""
+    if settings.compute_type != "auto":
+        return settings.compute_type
+    return "float16" if device == "cuda" else "int8"
+
+
+def decoding_settings(settings: TranscriptionSettings) -> dict[str, Any]:
+    """Engine-neutral decoding options, also recorded in the transcript's provenance."""
+    prompt = decoder_prompt(settings.glossary)
+    return {
+        "language": settings.language,
+        "beam_size": settings.beam_size,
+        "vad": settings.vad,
+        "word_timestamps": settings.word_timestamps,
+        "condition_on_previous_text": settings.condition_on_previous_text,
+        "temperature": list(TEMPERATURES),
+        "compression_ratio_threshold": COMPRESSION_RATIO_THRESHOLD,
+        "log_prob_threshold": LOG_PROB_THRESHOLD,
+        "no_speech_threshold": NO_SPEECH_THRESHOLD,
+        "hallucination_silence_threshold": (
+            HALLUCINATION_SILENCE_THRESHOLD if settings.word_timestamps else None
+        ),
+        "glossary": list(settings.glossary),
+        "prompt": prompt,
+    }
+
+
+def renumber(segments: list[Segment]) -> list[Segment]:
+    """Give segments ids 0..n-1 in time order (engines count from 1, or skip)."""
+    segments.sort(key=lambda segment: (segment.start, segment.end))
+    for index, segment in enumerate(segments):
+        segment.id = index
+    return segments
+
+
+def seconds(value: float) -> float:
+    """Round a timestamp to milliseconds: finer is noise, and it keeps JSON readable."""
+    return round(float(value), 3)

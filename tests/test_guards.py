@@ -1,0 +1,102 @@
+"""Hallucination guards flag (never drop) what STANDARDS.md lists."""
+
+from __future__ import annotations
+
+import pytest
+
+from pipeline.guards import flag_hallucinations
+from pipeline.model import Segment
+
+
+def seg(text: str, start: float = 0.0, end: float | None = None, index: int = 0) -> Segment:
+    """A segment at a normal speaking rate (~14 letters per second) unless told otherwise."""
+    if end is None:
+        end = start + max(1.0, sum(ch.isalnum() for ch in text) / 14)
+    return Segment(id=index, start=start, end=end, text=text)
+
+
+def flags_of(*segments: Segment, spans: list[tuple[float, float]] | None = None) -> list[list[str]]:
+    return [s.flags for s in flag_hallucinations(list(segments), spans)]
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        " Ondertitels ingediend door de Amara.org gemeenschap",
+        " Ondertiteld door Jan de Vries.",
+        " Ondertiteling door TV Gelderland 2021",
+        " Bedankt voor het kijken!",
+        " Dank je wel voor het kijken.",
+        " Subtitles by the Amara.org community",
+    ],
+)
+def test_blocklist(text: str) -> None:
+    assert flags_of(seg(text)) == [["blocklist"]]
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        " Bedankt voor het luisteren naar Wij in de Wijk.",  # a real podcast ending
+        " We hebben bedankt voor het kijken naar de plannen van de buurt gezegd.",
+        " De opbouwwerker vertelt over het buurthuis.",
+    ],
+)
+def test_real_speech_is_not_flagged(text: str) -> None:
+    assert flags_of(seg(text)) == [[]]
+
+
+def test_same_text_in_three_consecutive_segments() -> None:
+    segments = [seg(" Dank je wel.", start=float(i), index=i) for i in range(3)]
+    segments.append(seg(" En verder.", start=3.0, index=3))
+    assert flags_of(*segments) == [["repetition"]] * 3 + [[]]
+
+
+def test_two_repeats_are_fine() -> None:
+    segments = [seg(" Ja, precies.", start=float(i), index=i) for i in range(2)]
+    assert flags_of(*segments) == [[], []]
+
+
+@pytest.mark.parametrize(
+    ("text", "flagged"),
+    [
+        (" de de de buurt", True),
+        (" in de wijk in de wijk in de wijk", True),  # a repetition loop of a phrase
+        (" heel heel mooi", False),
+        (" de buurt en de wijk en de stad", False),
+    ],
+)
+def test_token_repeated_three_times(text: str, flagged: bool) -> None:
+    assert ("repetition" in flags_of(seg(text))[0]) is flagged
+
+
+def test_text_without_detected_speech() -> None:
+    spans = [(0.0, 5.0)]
+    inside, outside = seg(" Welkom.", 1.0, 2.0, 0), seg(" Welkom.", 8.0, 9.0, 1)
+    assert flags_of(inside, outside, spans=spans) == [[], ["no-speech"]]
+    assert flags_of(inside, spans=[]) == [["no-speech"]]  # VAD found no speech at all
+    assert flags_of(outside, spans=None) == [[]]  # no VAD: nothing to judge by
+
+
+@pytest.mark.parametrize(
+    ("text", "start", "end", "flagged"),
+    [
+        (" " + "a" * 41, 0.0, 2.0, True),  # 20.5 letters/s: faster than anyone speaks
+        (" " + "a" * 40, 0.0, 2.0, False),  # exactly 20
+        (" Ja.", 0.0, 10.0, True),  # 0.2 letters/s over ten seconds
+        (" Ja.", 0.0, 1.5, False),  # a short slow word is normal speech
+        (" Nee", 3.0, 3.0, True),  # zero duration
+    ],
+)
+def test_reading_speed(text: str, start: float, end: float, flagged: bool) -> None:
+    assert ("reading-speed" in flags_of(seg(text, start, end))[0]) is flagged
+
+
+def test_flags_are_kept_and_segments_never_dropped() -> None:
+    segments = [seg(" Bedankt voor het kijken!"), seg(" Goed.", 2.0, 3.0, 1)]
+    segments[1].flags.append("editor")
+    flagged = flag_hallucinations(segments, [(0.0, 1.0)])
+    assert len(flagged) == 2
+    assert flagged[0].flags == ["blocklist"]
+    assert flagged[1].flags == ["editor", "no-speech"]
+    assert segments[0].flags == []  # the input is not modified
