@@ -18,7 +18,8 @@ from tqdm import tqdm
 
 from pipeline.config import TranscriptionSettings
 from pipeline.engines import Engine, get_engine
-from pipeline.errors import Problem, WijkError
+from pipeline.corrections import WrittenLog, from_captions
+from pipeline.errors import Problem, TranscriptError, WijkError
 from pipeline.model import Episode, Transcript
 from pipeline.report import clock
 from pipeline.transcribe import transcribe_audio
@@ -66,18 +67,40 @@ def transcribe_archive(root: Path, episodes: list[Episode], settings: Transcript
     """Bring every local episode's master up to date and regenerate its derived files."""
     store = TranscriptStore(root)
     engine = _LazyEngine(settings)
+    written = WrittenLog(store.folder)
     result = BatchResult()
     for episode in episodes:
         if episode.source is None or episode.media is None:
             continue  # a video that lives elsewhere has no audio here to transcribe
         try:
+            _take_caption_corrections(store, written, episode)
             transcript = _bring_up_to_date(store, engine, episode, settings, force, result)
-            result.written += _write_derived(transcript, store.folder, episode.slug)
+            result.written += _write_derived(transcript, store.folder, episode.slug, written)
         except WijkError as error:
             result.problems.append(Problem.from_error(root, error, episode.source))
             continue
         result.transcripts[episode.slug] = transcript
+    written.save()
     return result
+
+
+def _take_caption_corrections(store: TranscriptStore, written: WrittenLog,
+                              episode: Episode) -> None:
+    """An editor changed <slug>.vtt: make its cues the (corrected) master transcript."""
+    captions = store.folder / f"{episode.slug}.vtt"
+    text = written.edited(captions)
+    stored = store.load(episode.slug) if text is not None else None
+    if text is None or stored is None:
+        return
+    try:
+        corrected = from_captions(text, stored.transcript)
+    except ValueError as e:
+        raise TranscriptError(f"{e}; your edit is kept as it is, fix the line and build again",
+                              captions) from e
+    store.keep_file(captions)
+    store.keep_version(episode.slug)
+    store.save(episode, corrected, stored.cache_key)
+    click.echo(f"{episode.slug}: took the corrections made in {captions.name}.", err=True)
 
 
 def _bring_up_to_date(store: TranscriptStore, engine: _LazyEngine, episode: Episode,
@@ -104,14 +127,16 @@ def _bring_up_to_date(store: TranscriptStore, engine: _LazyEngine, episode: Epis
     return transcript
 
 
-def _write_derived(transcript: Transcript, folder: Path, slug: str) -> int:
+def _write_derived(transcript: Transcript, folder: Path, slug: str, log: WrittenLog) -> int:
     """VTT, SRT, TXT and JSON from the master; unchanged files are left alone."""
-    written = 0
+    count = 0
     for name in DERIVED_FORMATS:
         writer = get_writer(name)
-        written += write_text_if_changed(folder / f"{slug}.{writer.extension}",
-                                         writer.render(transcript))
-    return written
+        path = folder / f"{slug}.{writer.extension}"
+        text = writer.render(transcript)
+        count += write_text_if_changed(path, text)
+        log.record(path.name, text)
+    return count
 
 
 def _transcribe_one(engine: Engine, episode: Episode,

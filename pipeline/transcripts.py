@@ -23,7 +23,7 @@ from typing import Any
 
 from pipeline.config import TranscriptionSettings
 from pipeline.errors import TranscriptError
-from pipeline.fsutil import write_json
+from pipeline.fsutil import write_bytes, write_json
 from pipeline.model import Episode, Transcript
 
 TRANSCRIPTS_DIR = "transcripts"
@@ -115,11 +115,15 @@ class TranscriptStore:
         return True
 
     def keep_version(self, slug: str) -> Path:
-        """Copy the current master to history/<slug>.<UTC time>.json before it is replaced."""
-        source = self.master_path(slug)
+        """Copy the current master to history/ before it is replaced."""
+        return self.keep_file(self.master_path(slug))
+
+    def keep_file(self, source: Path) -> Path:
+        """Copy a file to history/<slug>.<UTC time>.<suffix>, byte for byte."""
         stamp = dt.datetime.now(dt.UTC).strftime("%Y%m%dT%H%M%S%fZ")
-        target = self.folder / HISTORY_DIR / f"{slug}.{stamp}.json"
-        write_json(target, json.loads(source.read_text(encoding="utf-8")))
+        slug, _, suffix = source.name.partition(".")
+        target = self.folder / HISTORY_DIR / f"{slug}.{stamp}.{suffix}"
+        write_bytes(target, source.read_bytes())
         return target
 
 

@@ -89,6 +89,44 @@ def test_second_build_transcribes_nothing(built_demo):
     assert {p: p.stat().st_mtime_ns for p in masters} == masters
 
 
+def test_an_editor_corrects_the_captions_file(built_demo):
+    root, _ = built_demo
+    folder = root / "transcripts"
+    vtt = folder / "kneuterigheid-verdient-een-standbeeld.vtt"
+    lines = vtt.read_text(encoding="utf-8").splitlines()
+    first_cue = next(i for i, line in enumerate(lines) if "-->" in line)
+    lines[first_cue + 1] = "Kneuterigheid verdient écht een standbeeld."
+    vtt.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    edited = vtt.read_bytes()
+
+    result = wijk_build(root)
+    assert result.returncode == 0, result.stderr
+    assert "took the corrections made in kneuterigheid-verdient-een-standbeeld.vtt" in result.stderr
+    master = json.loads((folder / "kneuterigheid-verdient-een-standbeeld.json").read_text())
+    assert master["provenance"]["status"] == "corrected"
+    assert "écht een standbeeld" in master["segments"][0]["text"]
+    for suffix in ("srt", "txt", "podcast.json"):
+        text = (folder / f"kneuterigheid-verdient-een-standbeeld.{suffix}").read_text()
+        assert "verdient écht" in text, suffix
+    [kept] = (folder / "history").glob("kneuterigheid-verdient-een-standbeeld.*.vtt")
+    assert kept.read_bytes() == edited
+    assert "écht" in (root / "site" / "transcripts" / "kneuterigheid-verdient-een-standbeeld.vtt"
+                      ).read_text()
+
+    # A broken edit is reported with its line, kept as it is, and the rest still builds.
+    srt_before = (folder / "kneuterigheid-verdient-een-standbeeld.srt").read_bytes()
+    broken = vtt.read_text(encoding="utf-8").replace("-->", "->", 1)
+    vtt.write_text(broken, encoding="utf-8")
+    result = wijk_build(root)
+    assert result.returncode == 1
+    [line] = [l for l in result.stderr.splitlines() if l.startswith("error:")]
+    assert line.startswith("error: transcripts/kneuterigheid-verdient-een-standbeeld.vtt: line ")
+    assert vtt.read_text(encoding="utf-8") == broken
+    assert (folder / "kneuterigheid-verdient-een-standbeeld.srt").read_bytes() == srt_before
+    vtt.write_text(broken.replace("->", "-->", 1), encoding="utf-8")
+    assert wijk_build(root).returncode == 0
+
+
 def test_a_corrected_master_survives_and_shows_everywhere(built_demo):
     root, _ = built_demo
     path = root / "transcripts" / "krachtstation-kanaleneiland.json"
@@ -112,7 +150,8 @@ def test_a_corrected_master_survives_and_shows_everywhere(built_demo):
     result = wijk_build(root)
     assert result.returncode == 0, result.stderr
     assert path.read_bytes() == edited
-    assert "Transcribed 4 episode(s)" in result.stdout
+    # Both corrected transcripts (this one and the captions-corrected one) are kept.
+    assert "Transcribed 3 episode(s)" in result.stdout and "2 kept" in result.stdout
 
     # With --force it is re-transcribed, and the corrected version is kept in history/.
     result = wijk_build(root, "--force")
