@@ -10,16 +10,25 @@ export WIJK_CACHE_DIR ?= $(CURDIR)/.cache/wijkarchief
 
 .PHONY: install demo test test-slow bench clean system-deps
 
-# Debian packages the pipeline and its tests need: ffmpeg (decoding, ffprobe), chromium (site tests).
+SUDO := $(if $(filter 0,$(shell id -u)),,sudo)
+# Debian packages the pipeline and its tests need: ffmpeg (decoding, ffprobe), chromium (site
+# tests, driven by Playwright: never `playwright install`), Java and npm (the HTML checker vnu).
 system-deps:
-	@if ! command -v ffprobe >/dev/null || ! command -v chromium >/dev/null; then \
-		echo "Installing Debian packages: ffmpeg chromium"; \
-		$(if $(filter 0,$(shell id -u)),,sudo) apt-get update -q && \
-		DEBIAN_FRONTEND=noninteractive $(if $(filter 0,$(shell id -u)),,sudo) apt-get install -y -q ffmpeg chromium; \
+	@missing=""; \
+	command -v ffprobe >/dev/null || missing="$$missing ffmpeg"; \
+	command -v chromium >/dev/null || missing="$$missing chromium"; \
+	command -v java >/dev/null || missing="$$missing openjdk-17-jre-headless"; \
+	command -v npm >/dev/null || missing="$$missing npm"; \
+	if [ -n "$$missing" ]; then \
+		echo "Installing Debian packages:$$missing"; \
+		$(SUDO) apt-get update -q && \
+		DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -q $$missing; \
 	fi
 
-$(STAMP): pyproject.toml constraints.txt
+$(STAMP): pyproject.toml constraints.txt package-lock.json
 	$(MAKE) system-deps
+	# vnu.jar ships inside the npm package; its install script (which fetches a JRE) is skipped.
+	npm ci --ignore-scripts --no-audit --no-fund
 	test -d $(VENV) || $(PYTHON) -m venv $(VENV)
 	$(PIP) install -q --upgrade pip setuptools wheel
 	# The CPU build of torch from local disk, before anything that depends on torch.
@@ -45,4 +54,5 @@ bench: install
 	$(PY) bench/transcribe.py
 
 clean:
-	rm -rf $(VENV) site demo/site .cache .pytest_cache
+	# transcripts/ is never removed: it holds editors' corrections.
+	rm -rf $(VENV) site .cache .pytest_cache .hypothesis node_modules

@@ -19,7 +19,7 @@ from tqdm import tqdm
 from pipeline.config import TranscriptionSettings
 from pipeline.engines import Engine, get_engine
 from pipeline.corrections import WrittenLog, from_captions
-from pipeline.errors import Problem, TranscriptError, WijkError
+from pipeline.errors import Problem, TranscriptError, WijkError, shown_path
 from pipeline.model import Episode, Transcript
 from pipeline.report import clock
 from pipeline.transcribe import transcribe_audio
@@ -79,6 +79,9 @@ def transcribe_archive(root: Path, episodes: list[Episode], settings: Transcript
         except WijkError as error:
             result.problems.append(Problem.from_error(root, error, episode.source))
             continue
+        if not any(not segment.flagged for segment in transcript.segments):
+            result.problems.append(Problem(shown_path(root, episode.source),
+                                           "no speech found: the transcript is empty", fatal=False))
         result.transcripts[episode.slug] = transcript
     written.save()
     return result

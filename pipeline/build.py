@@ -18,9 +18,10 @@ from pipeline.errors import Problem
 from pipeline.fsutil import archive_lock, remove_temporaries
 from pipeline.identity import Registry
 from pipeline.ingest import Inventory, ingest
-from pipeline.layout import SITE_DIR
+from pipeline.layout import SITE_DIR, SiteLayout
 from pipeline.model import Episode, Transcript
 from pipeline.publish import publish_assets, publish_feed
+from pipeline.site import render_site
 from pipeline.tag import tag_archive
 from pipeline.transcripts import TRANSCRIPTS_DIR, TranscriptStore
 
@@ -64,10 +65,18 @@ def run(root: Path, strict: bool = False, force: bool = False, wait: bool = Fals
         result.problems += tagged.problems
         result.changed += tagged.written
 
-        # 4. Publish: media, art and transcripts into site/, then the feed that points at them.
+        # 4. Publish: media, art and transcripts into site/.
         published = publish_assets(root, config, result.episodes)
-        feed_changed = publish_feed(root, config, result.episodes)
-        result.changed += published.written + published.removed + feed_changed
+        result.problems += published.problems
+        # 5. The site: a page per episode, case and lesson, and the search index.
+        site = render_site(root, config, published.episodes, result.transcripts,
+                           SiteLayout(root, config.base_url))
+        result.problems += [Problem(Path(SITE_DIR), message, fatal=False)
+                            for message in site.problems]
+        # 6. The feed last: it links each episode's page, now in place.
+        feed_changed = publish_feed(root, config, published.episodes)
+        result.changed += (published.written + published.removed + site.written + site.removed
+                           + feed_changed)
 
     _summarise(root, result)
     return result

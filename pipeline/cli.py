@@ -115,6 +115,23 @@ def watch(archive: Path, interval: float, settle: float) -> None:
         click.echo("Stopped watching.")
 
 
+@main.command()
+@ARCHIVE_OPTION
+@click.option("--port", default=8000, show_default=True, help="Port on 127.0.0.1.")
+def serve(archive: Path, port: int) -> None:
+    """Preview the built site on http://127.0.0.1:PORT/ (Ctrl+C to stop).
+
+    Example: wijk serve --port 8000
+    """
+    from pipeline.layout import SITE_DIR
+    from pipeline.serve import serve as serve_site
+
+    try:
+        serve_site(archive / SITE_DIR, port)
+    except KeyboardInterrupt:
+        click.echo("Stopped.")
+
+
 @main.command("tag-text")
 def tag_text() -> None:
     """Tag texts by case and lesson: JSON lines {"id","text"} on stdin, {"id","cases","lessons"}

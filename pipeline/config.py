@@ -212,7 +212,13 @@ def load_archive(root: Path) -> ArchiveConfig:
     path = root / ARCHIVE_FILE
     if not path.is_file():
         raise ConfigError(f"no {ARCHIVE_FILE} here: is this an archive folder?", root)
-    return validate(ArchiveConfig, read_yaml(path), path)
+    config = validate(ArchiveConfig, read_yaml(path), path)
+    image = (root / config.image).resolve()
+    if not image.is_relative_to(root.resolve()):
+        raise ConfigError(f"key 'image': path {config.image!r} leaves the archive folder", path)
+    if not image.is_file():
+        raise ConfigError(f"key 'image': file {config.image!r} not found", path)
+    return config
 
 
 def load_sidecar(path: Path) -> Sidecar:

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+import time
 from collections import defaultdict
 from dataclasses import dataclass, field
 from email.utils import parsedate_to_datetime
@@ -25,6 +26,7 @@ from pipeline.model import Chapter, Episode, MediaFile, MediaInfo
 
 EPISODES_DIR = "episodes"
 SIDECAR_SUFFIXES = (".yaml", ".yml")
+LONG_TITLE = 150  # characters; Apple truncates titles in lists well before this
 # Files editors' tools leave behind while saving or copying: never episodes, never errors.
 TEMPORARY = re.compile(r"(^~\$|^\.|~$|\.(part|partial|crdownload|download|tmp|swp|swx|bak)$)",
                        re.IGNORECASE)
@@ -63,18 +65,41 @@ def ingest(root: Path, config: ArchiveConfig, registry: Registry | None = None) 
     registry = registry or Registry.load(root)
     inventory = Inventory(cache=MediaCache.load(root))
     seen_audio: dict[str, Path] = {}
-    for entry in find_entries(root / EPISODES_DIR, inventory):
+    folder = root / EPISODES_DIR
+    for entry in find_entries(folder, inventory):
         inventory.stems.add(entry.stem)
         try:
             episode, identity = read_entry(root, entry, config, registry, inventory, seen_audio)
+        except MediaError as error:
+            inventory.problems.append(_still_copying(root, error) or Problem.from_error(root, error))
+            continue
         except WijkError as error:
             inventory.problems.append(Problem.from_error(root, error))
+            continue
+        except FileNotFoundError as error:  # moved away while we were reading it
+            inventory.problems.append(Problem(shown_path(root, Path(error.filename or folder)),
+                                              "vanished while it was being read"))
             continue
         inventory.episodes.append(episode)
         inventory.identities[episode.slug] = identity
     inventory.episodes.sort(key=lambda e: (e.date or dt.datetime.min.replace(tzinfo=dt.UTC), e.slug))
     inventory.cache.save()
     return inventory
+
+
+def _still_copying(root: Path, error: MediaError, wait: float = 0.5) -> Problem | None:
+    """A file that is growing is being copied in: say so rather than calling it damaged."""
+    path = error.path
+    try:
+        before = path.stat().st_size
+        time.sleep(wait)
+        growing = path.stat().st_size != before
+    except (OSError, AttributeError):
+        return None
+    if not growing:
+        return None
+    return Problem(shown_path(root, path), "still being copied (its size is changing); it will "
+                   "be built once the copy has finished", fatal=True)
 
 
 def find_entries(folder: Path, inventory: Inventory) -> list[_Entry]:
@@ -112,6 +137,10 @@ def read_entry(root: Path, entry: _Entry, config: ArchiveConfig, registry: Regis
                                 audio_hash=main.info.audio_hash, pinned_guid=sidecar.guid,
                                 taken=set(inventory.identities))
     episode = _episode(root, identity, entry.stem, main, tags, sidecar, sidecar_path)
+    if len(episode.title) > LONG_TITLE:
+        inventory.problems.append(Problem(shown_path(root, sidecar_path or main.path),
+                                          f"the title is {len(episode.title)} characters long; "
+                                          f"podcast apps show about {LONG_TITLE}", fatal=False))
     if sidecar.published is None and _parse_date(tags.date) is None:
         inventory.problems.append(Problem(shown_path(root, main.path), "no date in the tags or a "
                                           "sidecar: using the file's modification time; add "

@@ -71,3 +71,40 @@ class SiteLayout:
     def episode_page_url(self, slug: str) -> str:
         """The page's canonical URL, without index.html."""
         return self.base_url + f"afleveringen/{slug}/"
+
+    # -- the transcript site's own pages (pipeline.site) -------------------------------------
+    def home_page(self) -> PurePosixPath:
+        return PurePosixPath("index.html")
+
+    def episodes_index(self) -> PurePosixPath:
+        return PurePosixPath("afleveringen") / "index.html"
+
+    def episode_captions(self, slug: str) -> PurePosixPath:
+        """Captions for the site's own <track>: speaker names in the text, beside the page."""
+        return PurePosixPath("afleveringen") / slug / "ondertiteling.vtt"
+
+    def cases_index(self) -> PurePosixPath:
+        return PurePosixPath("casussen") / "index.html"
+
+    def case_page(self, case_id: str) -> PurePosixPath:
+        return PurePosixPath("casussen") / case_id / "index.html"
+
+    def lessons_index(self) -> PurePosixPath:
+        return PurePosixPath("lessen") / "index.html"
+
+    def lesson_page(self, lesson_id: str) -> PurePosixPath:
+        return PurePosixPath("lessen") / lesson_id / "index.html"
+
+    def search_page(self) -> PurePosixPath:
+        return PurePosixPath("zoeken") / "index.html"
+
+    def about_page(self) -> PurePosixPath:
+        return PurePosixPath("over") / "index.html"
+
+    def asset(self, name: str) -> PurePosixPath:
+        """A file copied unchanged from pipeline/static/."""
+        return PurePosixPath("static") / name
+
+    def search_index(self) -> PurePosixPath:
+        """The folder Pagefind writes its index and its JavaScript into."""
+        return PurePosixPath("pagefind")

@@ -17,6 +17,7 @@ from pathlib import Path, PurePosixPath
 
 from pipeline.chapters import write_chapters
 from pipeline.config import ArchiveConfig
+from pipeline.errors import Problem, shown_path
 from pipeline.feed import write_feed
 from pipeline.fsutil import write_bytes
 from pipeline.layout import SiteLayout
@@ -33,29 +34,46 @@ _IMAGE_SUFFIX = {"image/jpeg": ".jpg", "image/jpg": ".jpg", "image/png": ".png"}
 class Published:
     """What publish wrote: every file it placed, and how many it had to (re)write."""
 
+    episodes: list[Episode] = field(default_factory=list)  # those whose files are all in place
+    problems: list[Problem] = field(default_factory=list)
     files: set[PurePosixPath] = field(default_factory=set)
     written: int = 0
     removed: int = 0
 
 
 def publish_assets(root: Path, config: ArchiveConfig, episodes: list[Episode]) -> Published:
-    """Copy media, art and transcripts into site/; drop files no episode owns any more."""
+    """Copy media, art and transcripts into site/; drop files no episode owns any more.
+
+    An episode whose file vanished since ingest (moved away mid-build) is one problem line and
+    is left out of what is published; the others go ahead.
+    """
     layout = SiteLayout(root, config.base_url)
     published = Published()
     cover = root / config.image
     _place(layout, layout.cover(cover), cover, published)
     for episode in episodes:
-        for media in _media_files(episode):
-            _place(layout, layout.media(episode, media), media.path, published)
-        _place_episode_image(layout, episode, published)
-        for source_suffix, extension in TRANSCRIPT_COPIES.items():
-            source = root / TRANSCRIPTS_DIR / f"{episode.slug}.{source_suffix}"
-            if source.exists():
-                _place(layout, layout.transcript(episode.slug, extension), source, published)
-        if write_chapters(episode, layout) is not None:
-            published.files.add(layout.chapters(episode.slug))
+        try:
+            _place_episode(root, layout, episode, published)
+        except FileNotFoundError as e:
+            published.problems.append(Problem(shown_path(root, Path(e.filename or root)),
+                                              "vanished during the build; build again once it "
+                                              "is back"))
+            continue
+        published.episodes.append(episode)
     _remove_stale(layout, published, folders=("media", "images", "transcripts", "chapters"))
     return published
+
+
+def _place_episode(root: Path, layout: SiteLayout, episode: Episode, published: Published) -> None:
+    for media in _media_files(episode):
+        _place(layout, layout.media(episode, media), media.path, published)
+    _place_episode_image(layout, episode, published)
+    for source_suffix, extension in TRANSCRIPT_COPIES.items():
+        source = root / TRANSCRIPTS_DIR / f"{episode.slug}.{source_suffix}"
+        if source.exists():
+            _place(layout, layout.transcript(episode.slug, extension), source, published)
+    if write_chapters(episode, layout) is not None:
+        published.files.add(layout.chapters(episode.slug))
 
 
 def publish_feed(root: Path, config: ArchiveConfig, episodes: list[Episode]) -> bool:

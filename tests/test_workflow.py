@@ -181,3 +181,88 @@ def test_kill_during_demo_build(repo_dir, tmp_path):
 @pytest.mark.slow
 def test_kill_during_demo_build_many_times(repo_dir, tmp_path):
     kill_trials(_demo_copy(repo_dir, tmp_path / "archive"), trials=20, seed=2)
+
+
+def _ffmpeg(*args: str) -> None:
+    subprocess.run(["ffmpeg", "-nostdin", "-v", "error", "-y", *args], check=True)
+
+
+def test_bad_inputs_end_to_end(make_archive, repo_dir, tmp_path, monkeypatch):
+    from pipeline import build
+
+    made = tmp_path / "made"
+    made.mkdir()
+    _ffmpeg("-f", "lavfi", "-i", "color=c=red:s=64x64:d=1", "-an", str(made / "beeld.mp4"))
+    _ffmpeg("-f", "lavfi", "-i", "sine=frequency=440:duration=0.3", "-ac", "1", str(made / "kort.mp3"))
+    (tmp_path / "geheim.jpg").write_bytes((repo_dir / "episodes" / "artwork" / "wij-in-de-wijk.jpg").read_bytes())
+    m4a = (repo_dir / "episodes" / "kneuterigheid-verdient-een-standbeeld.m4a").read_bytes()
+    root = make_archive({
+        "goed.mp3": MEDIA / "speech.mp3", "goed.yaml": "title: Goed\ndate: 2024-01-01\n",
+        "zonder-geluid.mp4": made / "beeld.mp4",
+        "kort.mp3": made / "kort.mp3",
+        "stilte.opus": Path(__file__).parent / "data" / "speech" / "silence_20s.opus",
+        "script.flac": MEDIA / "speech.flac",
+        "script.yaml": "title: \"<script>alert(1)</script> ]]> & 'x'\"\n"
+                       "description: '<img src=x onerror=alert(1)>'\ndate: 2024-01-02\n",
+        "lang.ogg": MEDIA / "speech.ogg", "lang.yaml": "title: " + "lang " * 1000 + "\n",
+        "ontsnapt.wav": MEDIA / "speech.wav", "ontsnapt.yaml": "image: ../../geheim.jpg\n",
+        "verdwijnt.opus": MEDIA / "speech.opus",
+    })
+    episodes = root / "episodes"
+    before = {p.name: p.read_bytes() for p in episodes.iterdir() if p.is_file()}
+
+    # A file that vanishes after ingest, mid-build.
+    original = build.tag_archive
+
+    def vanish_then_tag(*args, **kwargs):
+        (episodes / "verdwijnt.opus").rename(tmp_path / "verdwijnt.opus")
+        return original(*args, **kwargs)
+
+    monkeypatch.setattr(build, "tag_archive", vanish_then_tag)
+
+    # A file still being copied in while the build runs.
+    import threading
+
+    growing = episodes / "groeiend.m4a"
+    growing.write_bytes(m4a[:2000])
+
+    def keep_copying() -> None:
+        with growing.open("ab") as handle:
+            for start in range(2000, len(m4a), 4000):
+                time.sleep(0.15)
+                handle.write(m4a[start:start + 4000])
+                handle.flush()
+
+    copier = threading.Thread(target=keep_copying)
+    copier.start()
+    try:
+        result = build.run(root)
+    finally:
+        copier.join()
+
+    lines: dict[str, list[tuple[bool, str]]] = {}
+    for problem in result.problems:
+        lines.setdefault(str(problem.path), []).append((problem.fatal, problem.message))
+    assert not result.ok
+    assert (True, "has no audio stream (video only)") in lines["episodes/zonder-geluid.mp4"]
+    assert "leaves the archive folder" in lines["episodes/ontsnapt.yaml"][0][1]
+    assert "still being copied" in lines["episodes/groeiend.m4a"][0][1]
+    assert (True, "vanished during the build; build again once it is back") in \
+        lines["episodes/verdwijnt.opus"]
+    assert (False, "no speech found: the transcript is empty") in lines["episodes/kort.mp3"]
+    assert (False, "no speech found: the transcript is empty") in lines["episodes/stilte.opus"]
+    assert "title is 4999 characters long" in lines["episodes/lang.yaml"][0][1]
+    assert "episodes/goed.mp3" not in lines and "episodes/script.flac" not in lines
+
+    feed = (root / "site" / "feed.xml").read_bytes()
+    etree.fromstring(feed)  # still valid XML
+    assert b"<script>" not in feed and b"&lt;script&gt;alert(1)&lt;/script&gt; ]]&gt;" in feed
+    published = {p.name for p in (root / "site" / "media").iterdir()}
+    assert {"goed.mp3", "script.flac", "lang.ogg", "kort.mp3", "stilte.opus"} <= published
+    assert not {"verdwijnt.opus", "zonder-geluid.mp4", "ontsnapt.wav"} & published
+    assert not any(p.read_bytes() == (tmp_path / "geheim.jpg").read_bytes()
+                   for p in (root / "site").rglob("*.jpg") if p.name != "cover.jpg")
+    after = {p.name: p.read_bytes() for p in episodes.iterdir() if p.is_file()}
+    assert after.pop("groeiend.m4a") == m4a  # the copy finished, untouched
+    before.pop("verdwijnt.opus")
+    assert after == before  # nothing an editor made was changed

@@ -1,0 +1,673 @@
+"""Stage 4b, the transcript site: static Dutch HTML for deaf and hard-of-hearing readers first.
+
+`render_site` writes, under `site/` (names from pipeline.layout):
+
+    index.html                         home: latest episodes and videos, how to subscribe
+    afleveringen/index.html            every episode
+    afleveringen/<slug>/index.html     player, status, chapters, tags, downloads, full transcript
+    afleveringen/<slug>/ondertiteling.vtt   captions for the page's <track>, names in the text
+    casussen/, lessen/                 an overview, and a page per case or lesson with its passages
+    zoeken/index.html                  search across the archive (Pagefind, in the browser)
+    over/index.html                    about, how transcripts are made, accessibility statement
+    static/                            CSS and JavaScript, copied unchanged from pipeline/static/
+    pagefind/                          the search index, written by Pagefind after the pages
+
+Every page is complete without JavaScript: the transcript is plain HTML with a real anchor per
+segment (`#t-95`) whose timestamp links into the media file (`media/<slug>.mp3#t=95`). The one
+script (static/site.js) adds click-to-seek, current-segment highlight, auto-scroll, search in the
+transcript and the archive search. Templates are autoescaped: titles, descriptions and transcript
+text always appear as text, never as markup. A page is only rewritten when its content changed.
+"""
+
+from __future__ import annotations
+
+import filecmp
+import hashlib
+import os
+import posixpath
+import re
+import subprocess
+import sys
+import tempfile
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from pathlib import Path, PurePosixPath
+from typing import Any, BinaryIO, Literal
+
+import jinja2
+
+from pipeline.config import ArchiveConfig
+from pipeline.layout import FEED, SiteLayout
+from pipeline.model import Episode, Segment, Tag, Transcript
+from pipeline.tag import summarise
+from pipeline.taxonomy import Taxonomy, load_taxonomy
+from pipeline.writers import VttWriter, dutch_date, is_non_speech
+
+TEMPLATES = Path(__file__).with_name("templates")
+STATIC = Path(__file__).with_name("static")
+OWN_FOLDERS = ("afleveringen", "casussen", "lessen", "zoeken", "over", "static")
+PAUSE = 3.0  # seconds of silence that start a new paragraph
+PARAGRAPH_CHARS = 700  # a paragraph ends at the first segment end after this many characters
+EXCERPT_CHARS = 320  # a tagged passage on a case or lesson page
+LATEST = 5  # episodes and videos on the home page
+_CUE = re.compile(r"[\[(][^\[\]()]*[\])]")  # a sound description: [muziek], (gelach)
+_MONTHS = ("januari februari maart april mei juni juli augustus september oktober november "
+           "december").split()
+FLAG_REASONS = {  # pipeline.guards flag -> what it means, for readers
+    "blocklist": "lijkt op een bekende fout van de spraakherkenning (ondertitelingstekst)",
+    "repetition": "dezelfde tekst wordt steeds herhaald",
+    "no-speech": "op dit moment is geen spraak gehoord",
+    "reading-speed": "te veel of te weinig woorden voor de tijd",
+}
+DOWNLOADS = (  # published transcript extension -> label
+    ("txt", "Tekst (TXT)", "leesbare tekst, om te printen of te kopiëren"),
+    ("vtt", "Ondertiteling (WebVTT)", "voor videospelers"),
+    ("srt", "Ondertiteling (SRT)", "voor videobewerking en spelers"),
+    ("json", "Transcriptie (JSON)", "Podcasting 2.0, voor podcast-apps"),
+)
+
+
+@dataclass
+class SiteResult:
+    """What render_site did: pages and files written, left as they were, removed."""
+
+    written: int = 0
+    unchanged: int = 0
+    removed: int = 0
+    search_indexed: bool = False
+    problems: list[str] = field(default_factory=list)
+
+    def summary(self) -> str:
+        search = "search index updated" if self.search_indexed else "search index unchanged"
+        return (f"site: {self.written} page(s) and file(s) written, {self.unchanged} unchanged, "
+                f"{self.removed} removed; {search}")
+
+
+# --- view models: what the templates show -------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Piece:
+    """A run of text inside a segment: words, or a sound description such as [muziek]."""
+
+    text: str
+    cue: bool = False
+    speaker: str | None = None  # a change of speaker inside the segment: the new name
+
+
+@dataclass
+class SegmentView:
+    anchor: str  # the element id: "t-95" (integer seconds), "t-95-2" when a second starts two
+    start: float
+    end: float
+    pieces: list[Piece]
+    flags: list[str]
+
+    @property
+    def second(self) -> int:
+        return int(self.start)
+
+    @property
+    def reasons(self) -> list[str]:
+        return [FLAG_REASONS.get(flag, flag) for flag in self.flags]
+
+
+@dataclass
+class Block:
+    """A paragraph of one speaker, one sound description, or one flagged segment."""
+
+    kind: Literal["speech", "cue", "flagged"]
+    segments: list[SegmentView]
+    speaker: str | None = None  # shown at the start: a change of speaker
+
+
+@dataclass(frozen=True)
+class Download:
+    href: PurePosixPath
+    label: str
+    detail: str
+
+
+@dataclass
+class Moment:
+    """A tagged passage: where it starts, its anchor, and the words said there."""
+
+    start: float
+    anchor: str | None
+    excerpt: str
+    evidence: str
+
+
+@dataclass
+class Mention:
+    """One case or lesson in one episode: asserted by the editor, found in the text, or both."""
+
+    topic: Topic
+    episode: EpisodeView
+    editor: bool = False
+    moments: list[Moment] = field(default_factory=list)
+
+
+@dataclass
+class Topic:
+    """A case or a lesson, with every episode that mentions it."""
+
+    kind: Literal["case", "lesson"]
+    id: str
+    title: str
+    detail: str
+    page: PurePosixPath
+    mentions: list[Mention] = field(default_factory=list)
+
+    @property
+    def moment_count(self) -> int:
+        return sum(len(m.moments) for m in self.mentions)
+
+
+@dataclass
+class EpisodeView:
+    episode: Episode
+    page: PurePosixPath
+    transcript: Transcript | None = None
+    blocks: list[Block] = field(default_factory=list)
+    anchors: dict[int, str] = field(default_factory=dict)  # segment id -> anchor
+    media: PurePosixPath | None = None
+    captions: PurePosixPath | None = None
+    image: PurePosixPath | None = None
+    downloads: list[Download] = field(default_factory=list)
+    mentions: list[Mention] = field(default_factory=list)
+
+    @property
+    def title(self) -> str:
+        return self.episode.title
+
+    @property
+    def is_video(self) -> bool:
+        return self.episode.kind == "video"
+
+    @property
+    def date_text(self) -> str:
+        return dutch_day(self.episode.date)
+
+    @property
+    def duration_text(self) -> str:
+        media = self.episode.media
+        duration = self.episode.duration or (media.duration if media else None)
+        return minutes_text(duration) if duration else ""
+
+    @property
+    def status(self) -> str | None:
+        return self.transcript.provenance.status if self.transcript else None
+
+    @property
+    def status_detail(self) -> str:
+        """Who or what made the text, and when, in one or two Dutch sentences."""
+        if not self.transcript:
+            return ""
+        provenance = self.transcript.provenance
+        # A model given as a local path is named by its folder: no home directories on the site.
+        model = PurePosixPath(provenance.model.replace("\\", "/")).name
+        engine = f"{provenance.engine}, model {model}"
+        made = dutch_date(provenance.created)
+        if provenance.status == "corrected":
+            when = dutch_date(provenance.corrected)
+            return (f"Nagekeken en verbeterd door een redacteur{' op ' + when if when else ''}. "
+                    f"Oorspronkelijk gemaakt door spraakherkenning ({engine}).")
+        return (f"Gemaakt door spraakherkenning ({engine}){' op ' + made if made else ''}. "
+                "Nog niet gecontroleerd door een redacteur: er kunnen fouten in staan.")
+
+    @property
+    def speakers(self) -> list[str]:
+        """Everyone who speaks, as the editor named them (sidecar), in order."""
+        names = self.episode.speakers
+        found = list(names.values()) if isinstance(names, dict) else list(names)
+        if self.transcript:
+            found += list(self.transcript.speakers.values())
+        return list(dict.fromkeys(n for n in found if n))
+
+    @property
+    def speakers_marked(self) -> bool:
+        """Whether the transcript says who speaks when (speaker slots on segments or words)."""
+        if not self.transcript:
+            return False
+        return any(s.speaker or any(w.speaker for w in s.words) for s in self.transcript.segments)
+
+    @property
+    def description(self) -> list[str]:
+        return [p.strip() for p in re.split(r"\n\s*\n", self.episode.description) if p.strip()]
+
+    @property
+    def kicker(self) -> str:
+        episode = self.episode
+        label = "Video" if self.is_video else "Podcast"
+        if episode.season and episode.episode:
+            return f"{label} · seizoen {episode.season}, aflevering {episode.episode}"
+        if episode.episode:
+            return f"{label} · aflevering {episode.episode}"
+        return label
+
+    def chapter_anchor(self, start: float) -> str | None:
+        """The anchor of the segment being spoken at `start` (a chapter's first words)."""
+        return anchor_at(self.blocks, start)
+
+
+# --- small formatting helpers -------------------------------------------------------------
+
+
+def clock(seconds: float) -> str:
+    """95 -> "1:35"; 3723 -> "1:02:03"."""
+    total = int(seconds)
+    hours, rest = divmod(total, 3600)
+    minutes, secs = divmod(rest, 60)
+    return f"{hours}:{minutes:02d}:{secs:02d}" if hours else f"{minutes}:{secs:02d}"
+
+
+def minutes_text(seconds: float) -> str:
+    """A duration for people: "47 seconden", "12 minuten", "1 uur 5 minuten"."""
+    if seconds < 60:
+        return f"{round(seconds)} seconden"
+    minutes = round(seconds / 60)
+    if minutes < 60:
+        return "1 minuut" if minutes == 1 else f"{minutes} minuten"
+    hours, rest = divmod(minutes, 60)
+    return f"{hours} uur" + (f" {rest} minuten" if rest else "")
+
+
+def dutch_day(moment: datetime | None) -> str:
+    return f"{moment.day} {_MONTHS[moment.month - 1]} {moment.year}" if moment else ""
+
+
+def size_text(size: int) -> str:
+    """Bytes for people, Dutch decimal comma: "1,4 MB"."""
+    if size < 1_000_000:
+        return f"{max(1, round(size / 1000))} kB"
+    return f"{size / 1_000_000:.1f} MB".replace(".", ",")
+
+
+def relative_url(page: PurePosixPath, target: PurePosixPath | str) -> str:
+    """A link from `page` to `target` (both relative to site/); pages link as folders."""
+    link = posixpath.relpath(str(target), start=str(page.parent) or ".")
+    if link == "index.html" or link.endswith("/index.html"):
+        link = link[: -len("index.html")] or "./"
+    return link
+
+
+def dutch_list(names: Sequence[str]) -> str:
+    """["A", "B", "C"] -> "A, B en C"."""
+    names = list(names)
+    return ", ".join(names[:-1]) + " en " + names[-1] if len(names) > 1 else "".join(names)
+
+
+def excerpt(text: str, limit: int = EXCERPT_CHARS) -> str:
+    """At most `limit` characters, cut at a word boundary with an ellipsis."""
+    text = " ".join(text.split())
+    if len(text) <= limit:
+        return text
+    return text[:limit].rsplit(" ", 1)[0].rstrip(",.;:") + " …"
+
+
+# --- the transcript as blocks --------------------------------------------------------------
+
+
+def segment_anchors(segments: Sequence[Segment]) -> dict[int, str]:
+    """One unique element id per segment: "t-<whole seconds>", "-2", "-3" for repeats."""
+    used: set[str] = set()
+    anchors: dict[int, str] = {}
+    for segment in segments:
+        base = f"t-{int(segment.start)}"
+        anchor, number = base, 1
+        while anchor in used:
+            number += 1
+            anchor = f"{base}-{number}"
+        used.add(anchor)
+        anchors[segment.id] = anchor
+    return anchors
+
+
+def split_cues(text: str) -> list[Piece]:
+    """Words and sound descriptions ([muziek], (gelach)) as separate pieces."""
+    pieces: list[Piece] = []
+    position = 0
+    for match in _CUE.finditer(text):
+        if text[position:match.start()].strip():
+            pieces.append(Piece(text[position:match.start()].strip()))
+        pieces.append(Piece(match.group(), cue=True))
+        position = match.end()
+    if text[position:].strip():
+        pieces.append(Piece(text[position:].strip()))
+    return pieces
+
+
+def speaker_runs(transcript: Transcript, segment: Segment) -> list[tuple[str | None, str]]:
+    """The segment's text in runs of one speaker (word-level speakers win over the segment's)."""
+    if not segment.words or not any(w.speaker for w in segment.words):
+        return [(transcript.speaker_name(segment.speaker), " ".join(segment.text.split()))]
+    runs: list[tuple[str | None, str]] = []
+    for word in segment.words:
+        name = transcript.speaker_name(word.speaker or segment.speaker)
+        if runs and runs[-1][0] == name:
+            runs[-1] = (name, runs[-1][1] + word.text)
+        else:
+            runs.append((name, word.text))
+    return [(name, " ".join(text.split())) for name, text in runs]
+
+
+def _segment_view(transcript: Transcript, segment: Segment, anchor: str,
+                  current: str | None) -> tuple[SegmentView, str | None]:
+    """The segment's pieces; a name before each change of speaker after the first run."""
+    runs = speaker_runs(transcript, segment)
+    pieces: list[Piece] = []
+    for index, (name, text) in enumerate(runs):
+        shown = name if index > 0 and name is not None and name != current else None
+        for number, piece in enumerate(split_cues(text)):
+            pieces.append(Piece(piece.text, piece.cue, shown if number == 0 else None))
+        current = name if name is not None else current
+    view = SegmentView(anchor, segment.start, segment.end, pieces, list(segment.flags))
+    return view, current
+
+
+def transcript_blocks(transcript: Transcript, anchors: dict[int, str]) -> list[Block]:
+    """Paragraphs for reading: a new one at a change of speaker, a sound, a pause, or length."""
+    blocks: list[Block] = []
+    speaker: str | None = None
+    for segment in transcript.segments:
+        if segment.flagged:
+            view = SegmentView(anchors[segment.id], segment.start, segment.end,
+                               split_cues(" ".join(segment.text.split())), list(segment.flags))
+            blocks.append(Block("flagged", [view]))
+            continue
+        first = speaker_runs(transcript, segment)[0][0]
+        starts_turn = first is not None and first != speaker
+        view, speaker_after = _segment_view(transcript, segment, anchors[segment.id],
+                                            first if starts_turn else speaker)
+        kind = "cue" if is_non_speech(segment.text) else "speech"
+        if starts_turn or kind == "cue" or _breaks(blocks, view):
+            blocks.append(Block(kind, [view], first if starts_turn and kind == "speech" else None))
+        else:
+            blocks[-1].segments.append(view)
+        speaker = speaker_after if speaker_after is not None else speaker
+    return blocks
+
+
+def _breaks(blocks: list[Block], view: SegmentView) -> bool:
+    """Whether `view` starts a new paragraph though the speaker stays the same."""
+    if not blocks or blocks[-1].kind != "speech":
+        return True
+    last = blocks[-1].segments
+    length = sum(len(p.text) + 1 for s in last for p in s.pieces)
+    return view.start - last[-1].end >= PAUSE or length >= PARAGRAPH_CHARS
+
+
+def anchor_at(blocks: Iterable[Block], seconds: float) -> str | None:
+    """The anchor of the last shown segment starting at or before `seconds` (else the first)."""
+    shown = [s for block in blocks if block.kind != "flagged" for s in block.segments]
+    before = [s for s in shown if s.start <= seconds + 0.5]
+    if before:
+        return before[-1].anchor
+    return shown[0].anchor if shown else None
+
+
+# --- episodes ---------------------------------------------------------------------------------
+
+
+def episode_view(layout: SiteLayout, episode: Episode,
+                 transcript: Transcript | None) -> EpisodeView:
+    """Everything an episode page shows, with paths relative to site/."""
+    view = EpisodeView(episode, layout.episode_page(episode.slug), transcript)
+    if transcript is not None:
+        view.anchors = segment_anchors(transcript.segments)
+        view.blocks = transcript_blocks(transcript, view.anchors)
+    if episode.is_local and episode.media is not None:
+        view.media = layout.media(episode)
+        view.downloads.append(_media_download(view))
+    if transcript is not None and view.is_video:
+        view.captions = layout.episode_captions(episode.slug)
+    view.image = _published_image(layout, episode.slug)
+    for extension, label, detail in DOWNLOADS:
+        relative = layout.transcript(episode.slug, extension)
+        if layout.path(relative).is_file():
+            view.downloads.append(Download(relative, label, detail))
+    return view
+
+
+def _media_download(view: EpisodeView) -> Download:
+    media = view.episode.media
+    assert media is not None and view.media is not None
+    what = "Video" if view.is_video else "Audio"
+    container = view.media.suffix.lstrip(".").upper()
+    return Download(view.media, f"{what} ({container})", size_text(media.size))
+
+
+def _published_image(layout: SiteLayout, slug: str) -> PurePosixPath | None:
+    for suffix in (".jpg", ".png"):
+        relative = layout.episode_image(slug, suffix)
+        if layout.path(relative).is_file():
+            return relative
+    return None
+
+
+def newest_first(views: Iterable[EpisodeView]) -> list[EpisodeView]:
+    """By date, newest first; undated episodes last, by title."""
+    dated = sorted((v for v in views if v.episode.date), key=lambda v: v.episode.date, reverse=True)
+    undated = sorted((v for v in views if not v.episode.date), key=lambda v: v.title.lower())
+    return dated + undated
+
+
+# --- cases and lessons ------------------------------------------------------------------------
+
+
+def topics_of(taxonomy: Taxonomy, layout: SiteLayout) -> dict[tuple[str, str], Topic]:
+    """Every case and lesson of the taxonomy, keyed by (kind, id), in the taxonomy's order."""
+    topics: dict[tuple[str, str], Topic] = {}
+    for case in taxonomy.cases:
+        topics[("case", case.id)] = Topic("case", case.id, case.name or case.id,
+                                          f"Casus uit bundel {case.bundle[1:]}",
+                                          layout.case_page(case.id))
+    for lesson in taxonomy.lessons:
+        if lesson.title is None:
+            continue  # a lesson whose content is unknown: never tagged, no page
+        detail = "Les"
+        if lesson.number and lesson.bundle:
+            detail = f"Les {lesson.number} uit bundel {lesson.bundle[1:]}"
+        topics[("lesson", lesson.id)] = Topic("lesson", lesson.id, lesson.title, detail,
+                                              layout.lesson_page(lesson.id))
+    return topics
+
+
+def episode_tags(episode: Episode, transcript: Transcript | None) -> list[Tag]:
+    """The transcript's tags; for an episode without transcript, the editor's cases."""
+    if transcript is not None:
+        return list(transcript.tags)
+    return [Tag("case", case, 1.0, 0.0, 0.0, "", [], "editor") for case in episode.cases]
+
+
+def attach_mentions(view: EpisodeView, tags: list[Tag],
+                    topics: dict[tuple[str, str], Topic]) -> None:
+    """Link the episode and its cases and lessons both ways, strongest first."""
+    for summary in summarise(tags):
+        topic = topics.get((summary.kind, summary.id))
+        if topic is None:
+            continue  # an id the taxonomy no longer has
+        group = [t for t in tags if t.kind == summary.kind and t.id == summary.id]
+        mention = Mention(topic, view, editor=any(t.source == "editor" for t in group))
+        mention.moments = [_moment(view, t) for t in sorted(group, key=lambda t: t.start)
+                           if t.source == "text"]
+        view.mentions.append(mention)
+        topic.mentions.append(mention)
+
+
+def _moment(view: EpisodeView, tag: Tag) -> Moment:
+    segments = {s.id: s for s in view.transcript.segments} if view.transcript else {}
+    shown = [segments[i] for i in tag.segment_ids if i in segments and not segments[i].flagged]
+    anchor = view.anchors.get(shown[0].id) if shown else anchor_at(view.blocks, tag.start)
+    start = shown[0].start if shown else tag.start
+    text = " ".join(s.text for s in shown) or tag.quote
+    return Moment(start, anchor, excerpt(text), tag.quote)
+
+
+# --- rendering ----------------------------------------------------------------------------
+
+
+def environment() -> jinja2.Environment:
+    """Autoescaped templates: every value is text unless a template says otherwise."""
+    env = jinja2.Environment(
+        loader=jinja2.FileSystemLoader(TEMPLATES),
+        autoescape=True,
+        undefined=jinja2.StrictUndefined,
+        trim_blocks=True,
+        lstrip_blocks=True,
+        keep_trailing_newline=True,
+    )
+    env.filters["clock"] = clock
+    env.filters["dutch_date"] = dutch_date
+    env.filters["dutch_list"] = dutch_list
+    return env
+
+
+class _Writer:
+    """Streams templates to disk and copies assets, counting what changed."""
+
+    def __init__(self, layout: SiteLayout, config: ArchiveConfig, result: SiteResult) -> None:
+        self.layout = layout
+        self.config = config
+        self.result = result
+        self.env = environment()
+        self.files: set[PurePosixPath] = set()
+        self.versions = {name: _digest(STATIC / name) for name in _static_names()}
+
+    def page(self, template: str, relative: PurePosixPath, section: str, **context: Any) -> None:
+        """Render `template` to site/`relative`; keep the old file if nothing changed."""
+        def url(target: PurePosixPath | str) -> str:
+            return relative_url(relative, target)
+
+        def asset(name: str) -> str:
+            return f"{url(self.layout.asset(name))}?v={self.versions[name]}"
+
+        stream = self.env.get_template(template).stream(
+            page=relative, url=url, asset=asset, section=section, config=self.config,
+            layout=self.layout, feed_url=self.layout.url(FEED), **context)
+        self._dump(relative, lambda handle: stream.dump(handle, encoding="utf-8"))
+
+    def text(self, relative: PurePosixPath, content: str) -> None:
+        self._dump(relative, lambda handle: handle.write(content.encode("utf-8")))
+
+    def static(self) -> None:
+        """Copy pipeline/static/ unchanged (bytes) into site/static/."""
+        for name in _static_names():
+            source = STATIC / name
+            self._dump(self.layout.asset(name), lambda handle: handle.write(source.read_bytes()))
+
+    def _dump(self, relative: PurePosixPath, write: Callable[[BinaryIO], Any]) -> None:
+        """Write to a temporary file beside the target; replace the target only if different."""
+        self.files.add(relative)
+        target = self.layout.path(relative)
+        target.parent.mkdir(parents=True, exist_ok=True)
+        fd, temporary = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp",
+                                         dir=target.parent)
+        try:
+            with os.fdopen(fd, "wb") as handle:
+                write(handle)
+            if target.is_file() and filecmp.cmp(temporary, target, shallow=False):
+                self.result.unchanged += 1
+                return
+            os.replace(temporary, target)
+            self.result.written += 1
+        finally:
+            Path(temporary).unlink(missing_ok=True)
+
+
+def _static_names() -> list[str]:
+    return sorted(str(p.relative_to(STATIC).as_posix()) for p in STATIC.rglob("*") if p.is_file())
+
+
+def _digest(path: Path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()[:10]
+
+
+def render_site(root: Path, config: ArchiveConfig, episodes: list[Episode],
+                transcripts: dict[str, Transcript], layout: SiteLayout) -> SiteResult:
+    """Write every page of the site, copy the assets, remove stale pages, index for search.
+
+    Run after publish_assets (pages link to the media and transcript files it placed) and
+    before publish_feed (the feed links an episode page as its HTML transcript if it exists).
+    """
+    result = SiteResult()
+    writer = _Writer(layout, config, result)
+    topics = topics_of(load_taxonomy(), layout)
+    views = newest_first(episode_view(layout, e, transcripts.get(e.slug)) for e in episodes)
+    for view in views:
+        attach_mentions(view, episode_tags(view.episode, view.transcript), topics)
+    tagged = [t for t in topics.values() if t.mentions]
+
+    # 1. The pages: home and overviews, one per episode, one per case and per lesson.
+    _render_lists(writer, layout, views, tagged)
+    for view in views:
+        _render_episode(writer, view)
+    for topic in tagged:
+        writer.page("topic.html", topic.page, topic.kind, topic=topic)
+    writer.static()
+
+    # 2. Drop pages of episodes, cases and lessons that are gone.
+    result.removed = _remove_stale(layout, writer.files)
+
+    # 3. The search index, only when a page changed (Pagefind rewrites all of it).
+    if result.written or result.removed or not layout.path(layout.search_index()).is_dir():
+        result.search_indexed = index_search(layout, result)
+    return result
+
+
+def _render_lists(writer: _Writer, layout: SiteLayout, views: list[EpisodeView],
+                  tagged: list[Topic]) -> None:
+    audio = [v for v in views if not v.is_video]
+    video = [v for v in views if v.is_video]
+    cases = [t for t in tagged if t.kind == "case"]
+    lessons = [t for t in tagged if t.kind == "lesson"]
+    cover = layout.cover(Path(writer.config.image))
+    writer.page("home.html", layout.home_page(), "home", latest_audio=audio[:LATEST],
+                latest_video=video[:LATEST], episode_count=len(views),
+                cover=cover if layout.path(cover).is_file() else None)
+    writer.page("episodes.html", layout.episodes_index(), "afleveringen", episodes=views)
+    writer.page("topics.html", layout.cases_index(), "case", topics=cases, kind="case")
+    writer.page("topics.html", layout.lessons_index(), "lesson", topics=lessons, kind="lesson")
+    writer.page("search.html", layout.search_page(), "zoeken")
+    writer.page("about.html", layout.about_page(), "over")
+
+
+def _render_episode(writer: _Writer, view: EpisodeView) -> None:
+    writer.page("episode.html", view.page, "afleveringen", view=view)
+    if view.captions is not None and view.transcript is not None:
+        writer.text(view.captions, VttWriter(show_names=True).render(view.transcript))
+
+
+def _remove_stale(layout: SiteLayout, keep: set[PurePosixPath]) -> int:
+    """Remove files in the site's own folders that this build did not write; prune folders."""
+    removed = 0
+    for name in OWN_FOLDERS:
+        folder = layout.folder / name
+        if not folder.is_dir():
+            continue
+        for path in sorted(folder.rglob("*"), reverse=True):
+            relative = PurePosixPath(path.relative_to(layout.folder).as_posix())
+            if path.is_file() and relative not in keep:
+                path.unlink()
+                removed += 1
+            elif path.is_dir() and not any(path.iterdir()):
+                path.rmdir()
+    return removed
+
+
+def index_search(layout: SiteLayout, result: SiteResult) -> bool:
+    """Run Pagefind over site/: Dutch stemming from <html lang="nl">, index in site/pagefind/."""
+    command = [sys.executable, "-m", "pagefind", "--site", str(layout.folder),
+               "--output-subdir", str(layout.search_index()), "--silent"]
+    try:
+        done = subprocess.run(command, capture_output=True, text=True, timeout=300)
+    except (OSError, subprocess.TimeoutExpired) as e:
+        result.problems.append(f"search index not built: {e}")
+        return False
+    if done.returncode != 0:
+        reason = (done.stderr or done.stdout).strip().splitlines()[-1:] or ["Pagefind failed"]
+        result.problems.append(f"search index not built (is pagefind[bin] installed?): {reason[0]}")
+        return False
+    return True

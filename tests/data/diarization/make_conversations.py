@@ -1,0 +1,375 @@
+#!/usr/bin/env python3
+"""Generate the synthetic Dutch conversations for the diarization benchmark; output is committed.
+
+Needs Debian's espeak-ng with the mbrola voices mb-nl2 (male) and mb-nl3 (female)
+(contrib/non-free: `apt-get install mbrola-nl2 mbrola-nl3`; CI never runs this), sox and ffmpeg.
+(mb-nl1 is not used: with espeak-ng's Dutch phonemes most of its diphones are missing.)
+Run from the repository root:
+
+    .venv/bin/python tests/data/diarization/make_conversations.py
+
+Writes tests/data/diarization/{dev,eval}/<name>.opus and {dev,eval}/reference.json. Each speaker
+is one voice with its own pitch and speed (espeak -p/-s), fixed within a file. Reference turns are
+the synthesised speech of one utterance with its leading and trailing silence trimmed; the pauses
+between turns are chosen here (0.1 to 1.6 s, seeded), and a speaker who pauses long within a turn
+gets two turns. A faint noise floor stands in for a room. `dev/` is for tuning, `eval/` is only
+for the benchmark: no conversation text is shared between them.
+"""
+
+from __future__ import annotations
+
+import json
+import random
+import subprocess
+import tempfile
+from pathlib import Path
+
+import numpy as np
+
+HERE = Path(__file__).resolve().parent
+RATE = 16000
+OPUS_BITRATE = "16k"
+
+# (voice, pitch, speed): one synthetic "person". mb-nl2 is male, mb-nl3 female (MBROLA);
+# nl+m3, nl+klatt (male) and nl+f3 (female) are espeak-ng's own formant voices. Pitch alone
+# does not make another person: the voice encoder hears mb-nl2 at -p 30 and -p 72 as one voice.
+Voice = tuple[str, int, int]
+
+# A conversation: voices by speaker letter, then (speaker, text) lines. A line "~" is a long
+# pause within the previous speaker's turn (they go on after 1.2-1.6 s: a new reference turn).
+CONVERSATIONS: dict[str, dict[str, dict]] = {
+    "dev": {
+        "dev-twee-buurthuis": {
+            "voices": {"A": ("mb-nl3", 55, 150), "B": ("mb-nl2", 45, 140)},
+            "lines": [
+                ("A", "Goedemorgen, en welkom. Vandaag praten we over het buurthuis in de Schilderswijk."),
+                ("B", "Dank je. Ja, het buurthuis is eigenlijk de huiskamer van de wijk geworden."),
+                ("A", "Hoe is dat zo gekomen?"),
+                ("B", "Een paar bewoners begonnen met een koffieochtend op dinsdag. Eerst kwamen er vijf mensen, nu zijn het er veertig."),
+                ("A", "Veertig!"),
+                ("B", "Ja."),
+                ("A", "En wie zet de koffie?"),
+                ("B", "Dat wisselt. Er is een rooster, en iedereen die wil kan meedoen."),
+                ("~", ""),
+                ("B", "Soms staat de wethouder ook achter de bar."),
+                ("A", "Mooi. Tot slot: wat is jouw tip voor andere wijken?"),
+                ("B", "Begin klein, en geef het de tijd."),
+            ],
+        },
+        "dev-twee-moestuin": {
+            "voices": {"A": ("nl+m3", 50, 155), "B": ("mb-nl3", 62, 145)},
+            "lines": [
+                ("A", "Je luistert naar een aflevering over de moestuin achter de flat."),
+                ("B", "Die tuin lag er vroeger heel verwaarloosd bij."),
+                ("A", "Wat deden jullie eraan?"),
+                ("B", "We hebben de gemeente gevraagd of we het stuk grond mochten gebruiken. Dat mocht, als we het zelf onderhielden."),
+                ("A", "Precies."),
+                ("B", "Nu staan er tomaten, bonen en pompoenen, en in de zomer eten we samen."),
+                ("A", "Komen er ook jongeren?"),
+                ("B", "Steeds meer. De school komt elke week met een klas."),
+                ("A", "Klopt het dat er ook een bijenkast staat?"),
+                ("B", "Ja, sinds vorig jaar. De honing verkopen we op de markt."),
+                ("A", "Dank je wel voor dit gesprek."),
+            ],
+        },
+        "dev-twee-mannen": {
+            "voices": {"A": ("mb-nl2", 40, 150), "B": ("nl+m3", 58, 140)},
+            "lines": [
+                ("A", "Vandaag zit ik aan tafel met de voorzitter van de bewonersvereniging."),
+                ("B", "Goedemiddag."),
+                ("A", "Wat doet de vereniging precies?"),
+                ("B", "We praten mee over de plannen van de woningcorporatie, en we organiseren activiteiten voor de straat."),
+                ("A", "Zoals?"),
+                ("B", "Een straatfeest, een schoonmaakdag, en een cursus voor mensen die met de computer willen leren werken."),
+                ("A", "Wordt daar gebruik van gemaakt?"),
+                ("B", "Zeker. De cursus zit altijd vol."),
+                ("~", ""),
+                ("B", "We hebben zelfs een wachtlijst."),
+                ("A", "Wat is lastig?"),
+                ("B", "Vrijwilligers vinden die lang blijven. Dat is het moeilijkste."),
+            ],
+        },
+        "dev-drie-panel": {
+            "voices": {"A": ("mb-nl3", 50, 150), "B": ("mb-nl2", 50, 145), "C": ("nl+m3", 45, 155)},
+            "lines": [
+                ("A", "Welkom bij dit gesprek met twee gasten. Ik stel ze even voor."),
+                ("B", "Hallo, ik ben opbouwwerker in Zwolle."),
+                ("C", "En ik ben buurtsportcoach in dezelfde wijk."),
+                ("A", "Hoe werken jullie samen?"),
+                ("B", "Ik ken de bewoners en hun vragen, en hij kent de sportclubs."),
+                ("C", "Precies. Samen kunnen we mensen sneller op de goede plek krijgen."),
+                ("A", "Kun je een voorbeeld geven?"),
+                ("C", "Een jongen die veel op straat hing, traint nu twee keer per week bij de voetbalclub."),
+                ("B", "En zijn moeder doet inmiddels mee met de kookgroep."),
+                ("A", "Mooi."),
+                ("B", "Ja."),
+                ("A", "Wat hebben jullie nodig om dit vol te houden?"),
+                ("C", "Vooral tijd, en een gemeente die langer dan een jaar durft te investeren."),
+            ],
+        },
+        "dev-drie-bibliotheek": {
+            "voices": {"A": ("mb-nl2", 55, 140), "B": ("mb-nl3", 45, 155), "C": ("nl+f3", 50, 145)},
+            "lines": [
+                ("A", "We zijn vandaag in de oude bibliotheek, die nu een ontmoetingsplek is."),
+                ("B", "Toen de bibliotheek dicht ging, wilden we het gebouw niet kwijt."),
+                ("C", "Dus hebben we een stichting opgericht en het gebouw gehuurd."),
+                ("A", "Was dat spannend?"),
+                ("B", "Heel spannend. We wisten niet of we de huur konden betalen."),
+                ("C", "Maar er kwamen meteen aanvragen van clubs en verenigingen."),
+                ("A", "Wie komen er nu?"),
+                ("C", "Een schaakclub, een koor, taalmaatjes, en op vrijdag een repair café."),
+                ("B", "Klopt."),
+                ("A", "En de boeken?"),
+                ("B", "Er staat nog een kast met boeken die je mag lenen zonder pasje."),
+            ],
+        },
+        "dev-een-monoloog": {
+            "voices": {"A": ("nl+m3", 52, 150)},
+            "lines": [
+                ("A", "In deze korte aflevering vertel ik over de wijkraad in Enschede."),
+                ("A", "De wijkraad bestaat uit bewoners die elke maand vergaderen."),
+                ("~", ""),
+                ("A", "Ze krijgen een klein budget van de gemeente, en bewoners kunnen een plan indienen."),
+                ("A", "Zo is er een speeltuin opgeknapt, en is er een bankje bij de vijver gekomen."),
+                ("A", "Het lijkt klein, maar het maakt de buurt een beetje mooier."),
+            ],
+        },
+        "dev-een-verteller": {
+            "voices": {"A": ("mb-nl2", 46, 140)},
+            "lines": [
+                ("A", "Welkom bij deze aflevering. Ik neem je mee naar een hofje in Leiden."),
+                ("A", "Achter een smalle poort wonen twintig mensen rond een binnentuin."),
+                ("~", ""),
+                ("A", "Ze delen een grasveld, een fietsenhok en een grote tafel onder de linde."),
+                ("A", "Wie jarig is, trakteert aan die tafel. Zo leer je elkaar vanzelf kennen."),
+                ("A", "Nieuwe bewoners krijgen een rondleiding en een sleutel van de poort."),
+            ],
+        },
+        "dev-een-vrouw": {
+            "voices": {"A": ("nl+f3", 55, 150)},
+            "lines": [
+                ("A", "Dit is een korte aflevering over een ruilkast op het schoolplein."),
+                ("A", "Ouders zetten er kleding neer die hun kinderen niet meer passen."),
+                ("A", "Andere ouders nemen mee wat ze kunnen gebruiken."),
+                ("~", ""),
+                ("A", "Er hoeft niemand iets te vragen, en dat maakt het makkelijk."),
+                ("A", "Bij de kast ontstaan ook gesprekken tussen ouders die elkaar nog niet kenden."),
+            ],
+        },
+        "dev-drie-vrouwen-en-man": {
+            "voices": {"A": ("nl+f3", 45, 145), "B": ("mb-nl3", 55, 150), "C": ("nl+klatt", 50, 150)},
+            "lines": [
+                ("A", "Aan tafel zitten vandaag twee gasten uit Groningen."),
+                ("B", "Goedemorgen."),
+                ("C", "Hallo allemaal."),
+                ("A", "Jullie begonnen samen een wijkkrant. Waarom?"),
+                ("B", "Veel mensen in onze wijk lezen geen nieuws op internet."),
+                ("C", "En een krant op papier ligt dagen op tafel. Iedereen in huis leest hem."),
+                ("A", "Wie schrijft de stukken?"),
+                ("B", "Bewoners zelf. Over de bakker, de voetbalclub, en over buren met een bijzonder verhaal."),
+                ("C", "Klopt."),
+                ("A", "Hoe vaak verschijnt de krant?"),
+                ("C", "Vier keer per jaar, en we bezorgen hem zelf, huis aan huis."),
+                ("A", "Dank jullie wel."),
+            ],
+        },
+    },
+    "eval": {
+        "eval-twee-kernen": {
+            "voices": {"A": ("mb-nl3", 50, 145), "B": ("mb-nl2", 50, 145)},
+            "lines": [
+                ("A", "Welkom bij de podcast over leefbaarheid in kleine dorpen."),
+                ("B", "Dank je wel dat ik mag komen vertellen."),
+                ("A", "Jij woont in een dorp met vierhonderd inwoners. Wat is daar bijzonder aan?"),
+                ("B", "Iedereen kent elkaar, maar dat betekent niet dat iedereen elkaar helpt."),
+                ("A", "Hoe bedoel je?"),
+                ("B", "Mensen zijn trots en vragen niet snel om hulp. Daarom zijn we begonnen met een klussendienst."),
+                ("A", "Ja?"),
+                ("B", "Ja. Gepensioneerde mannen die een lamp ophangen of een kraan repareren."),
+                ("~", ""),
+                ("B", "En daarna drinken ze natuurlijk een kop koffie."),
+                ("A", "Dat is het eigenlijke doel, denk ik."),
+                ("B", "Precies."),
+                ("A", "Dank je wel."),
+            ],
+        },
+        "eval-twee-sport": {
+            "voices": {"A": ("nl+klatt", 48, 150), "B": ("mb-nl3", 58, 150)},
+            "lines": [
+                ("A", "Vandaag gaat het over sport als manier om mensen te verbinden."),
+                ("B", "Sport is een mooie ingang, want het is laagdrempelig."),
+                ("A", "Waarom werkt het zo goed?"),
+                ("B", "Je hoeft niet veel te praten. Je doet gewoon samen iets, en dan ontstaat het contact vanzelf."),
+                ("A", "Mooi."),
+                ("B", "Bij ons in de wijk wandelen ouderen elke woensdag een rondje door het park."),
+                ("A", "Hoe lang is dat rondje?"),
+                ("B", "Ongeveer drie kilometer. En onderweg stoppen ze bij het bankje bij de eendenvijver."),
+                ("A", "Komen er ook nieuwe mensen bij?"),
+                ("B", "Elke maand wel iemand. Vaak via de huisarts of de wijkverpleegkundige."),
+                ("A", "Dat is een mooi einde. Bedankt."),
+                ("B", "Graag gedaan."),
+            ],
+        },
+        "eval-twee-mannen": {
+            "voices": {"A": ("mb-nl2", 52, 140), "B": ("nl+klatt", 45, 150)},
+            "lines": [
+                ("A", "In deze aflevering spreek ik een huismeester van een groot flatgebouw."),
+                ("B", "Klopt, ik werk al twintig jaar in dezelfde flat."),
+                ("A", "Wat is er in die tijd veranderd?"),
+                ("B", "Vroeger kende iedereen elkaar. Nu wonen er veel mensen kort, en die groeten elkaar niet."),
+                ("A", "Wat doe je daaraan?"),
+                ("B", "Ik stel nieuwe bewoners voor aan hun buren. Een simpele kennismaking helpt al veel."),
+                ("A", "Echt?"),
+                ("B", "Ja, echt."),
+                ("A", "En als er ruzie is?"),
+                ("B", "Dan nodig ik beide buren uit voor een gesprek in de recreatieruimte."),
+                ("~", ""),
+                ("B", "Meestal valt het dan wel mee."),
+                ("A", "Dank je wel voor je verhaal."),
+            ],
+        },
+        "eval-twee-vrouwen": {
+            "voices": {"A": ("mb-nl3", 40, 140), "B": ("nl+f3", 60, 155)},
+            "lines": [
+                ("A", "Goedemiddag. Mijn gast vandaag begon een maaltijdproject in Rotterdam."),
+                ("B", "Dat klopt. Elke vrijdag koken we met vrijwilligers voor zestig mensen."),
+                ("A", "Wie komen er eten?"),
+                ("B", "Alleenstaande ouderen, gezinnen met weinig geld, en studenten."),
+                ("A", "Een bonte mix dus."),
+                ("B", "Zeker. En juist dat maakt het leuk."),
+                ("A", "Kost het iets?"),
+                ("B", "Drie euro, maar wie het niet kan betalen eet gratis mee."),
+                ("A", "Hoe betalen jullie de boodschappen?"),
+                ("B", "Met een subsidie van het wijkfonds, en met giften van de supermarkt om de hoek."),
+                ("A", "Fijn. Dank je."),
+            ],
+        },
+        "eval-drie-ronde-tafel": {
+            "voices": {"A": ("mb-nl2", 48, 145), "B": ("mb-nl3", 52, 150), "C": ("nl+klatt", 55, 140)},
+            "lines": [
+                ("A", "Welkom bij een ronde tafel over eenzaamheid in de wijk."),
+                ("B", "Fijn dat we hier samen over praten."),
+                ("C", "Het is een onderwerp waar mensen zich vaak voor schamen."),
+                ("A", "Hoe merk je dat iemand eenzaam is?"),
+                ("B", "Soms aan kleine dingen. De gordijnen blijven dicht, of de post stapelt zich op."),
+                ("C", "En mensen zeggen vaak dat het goed gaat, terwijl dat niet zo is."),
+                ("A", "Wat kun je dan doen?"),
+                ("C", "Gewoon aanbellen en vragen of iemand zin heeft in een kop koffie."),
+                ("B", "Ja."),
+                ("A", "Is dat genoeg?"),
+                ("B", "Het is een begin. Daarna kun je iemand meenemen naar een activiteit in het buurthuis."),
+                ("C", "Of naar de wandelgroep."),
+                ("A", "Dank jullie wel."),
+            ],
+        },
+        "eval-drie-jongeren": {
+            "voices": {"A": ("nl+f3", 50, 150), "B": ("mb-nl2", 58, 155), "C": ("mb-nl3", 45, 145)},
+            "lines": [
+                ("A", "Vandaag praat ik met twee jongerenwerkers uit Arnhem."),
+                ("B", "Hoi."),
+                ("C", "Goedemiddag."),
+                ("A", "Wat doen jullie op een gewone dag?"),
+                ("B", "Ik loop veel op straat en praat met jongeren op het plein."),
+                ("C", "En ik zit meer in het jongerencentrum, waar ze huiswerk kunnen maken."),
+                ("A", "Wat vinden jongeren belangrijk?"),
+                ("B", "Dat je ze serieus neemt, en dat je doet wat je belooft."),
+                ("C", "Precies. Als je een keer niet komt opdagen, ben je ze kwijt."),
+                ("A", "Hebben jullie een mooi voorbeeld?"),
+                ("C", "Een groep meiden organiseert nu zelf een filmavond voor de hele buurt."),
+                ("B", "Met popcorn."),
+                ("A", "Geweldig. Dank jullie wel."),
+            ],
+        },
+        "eval-een-monoloog": {
+            "voices": {"A": ("mb-nl3", 48, 145)},
+            "lines": [
+                ("A", "Deze aflevering gaat over de buurtapp in een nieuwbouwwijk."),
+                ("A", "Toen de eerste bewoners er kwamen wonen, kende niemand elkaar."),
+                ("~", ""),
+                ("A", "Een van hen begon een groepsapp voor de straat, en binnen een week zat iedereen erin."),
+                ("A", "Eerst ging het over pakketjes en over de vuilnisbakken."),
+                ("A", "Later ontstond er een barbecue, een oppasclub en een boekenruil."),
+            ],
+        },
+    },
+}
+
+PAUSES = (0.12, 0.2, 0.3, 0.45, 0.6, 0.8, 1.0)  # between turns, seconds
+LONG_PAUSES = (1.2, 1.4, 1.6)  # within a turn ("~")
+
+
+def run(*cmd: str | Path) -> None:
+    subprocess.run([str(c) for c in cmd], check=True, capture_output=True)
+
+
+def speak(text: str, voice: Voice, work: Path) -> np.ndarray:
+    """Synthesise `text` as 16 kHz mono float32, leading and trailing silence trimmed."""
+    name, pitch, speed = voice
+    raw, wav = work / "raw.wav", work / "utterance.wav"
+    run("espeak-ng", "-v", name, "-p", str(pitch), "-s", str(speed), "-w", raw, text)
+    run("sox", raw, "-r", str(RATE), "-c", "1", "-b", "16", wav)
+    samples = np.frombuffer(wav.read_bytes()[44:], np.int16).astype(np.float32) / 32768
+    return _trim(samples)
+
+
+def _trim(samples: np.ndarray, frame: int = 160, threshold_db: float = -45.0) -> np.ndarray:
+    frames = samples[: len(samples) // frame * frame].reshape(-1, frame)
+    level = 20 * np.log10(np.sqrt((frames**2).mean(axis=1)) + 1e-9)
+    loud = np.flatnonzero(level > threshold_db)
+    if loud.size == 0:
+        raise ValueError("the voice produced silence")
+    return samples[loud[0] * frame : (loud[-1] + 1) * frame]
+
+
+def conversation(spec: dict, rng: random.Random, work: Path) -> tuple[np.ndarray, list[dict]]:
+    """The conversation's samples and its reference turns (speaker letter, start, end, text)."""
+    pieces: list[np.ndarray] = [np.zeros(int(0.5 * RATE), np.float32)]
+    clock = 0.5
+    turns: list[dict] = []
+    lines = spec["lines"]
+    for index, (speaker, text) in enumerate(lines):
+        if speaker == "~":
+            continue
+        samples = speak(text, spec["voices"][speaker], work)
+        turns.append({"speaker": speaker, "start": round(clock, 3),
+                      "end": round(clock + len(samples) / RATE, 3), "text": text})
+        pieces.append(samples)
+        clock += len(samples) / RATE
+        following = lines[index + 1][0] if index + 1 < len(lines) else None
+        pause = (rng.choice(LONG_PAUSES) if following == "~" else
+                 0.5 if following is None else rng.choice(PAUSES))
+        pieces.append(np.zeros(int(round(pause * RATE)), np.float32))
+        clock += len(pieces[-1]) / RATE
+    audio = np.concatenate(pieces)
+    audio += np.random.default_rng(rng.randrange(2**32)).normal(0, 10 ** (-60 / 20), audio.size)
+    return audio.astype(np.float32), turns
+
+
+def write_opus(samples: np.ndarray, path: Path, work: Path) -> None:
+    pcm = work / "conversation.s16"
+    pcm.write_bytes((np.clip(samples, -1, 1) * 32767).astype(np.int16).tobytes())
+    run("ffmpeg", "-y", "-f", "s16le", "-ar", str(RATE), "-ac", "1", "-i", pcm,
+        "-c:a", "libopus", "-b:a", OPUS_BITRATE, "-map_metadata", "-1", path)
+
+
+def main() -> None:
+    for split, conversations in CONVERSATIONS.items():
+        folder = HERE / split
+        folder.mkdir(exist_ok=True)
+        reference: dict[str, dict] = {}
+        for name, spec in conversations.items():
+            rng = random.Random(name)
+            with tempfile.TemporaryDirectory() as tmp:
+                samples, turns = conversation(spec, rng, Path(tmp))
+                write_opus(samples, folder / f"{name}.opus", Path(tmp))
+            reference[f"{name}.opus"] = {
+                "voices": {k: list(v) for k, v in spec["voices"].items()},
+                "duration": round(len(samples) / RATE, 3),
+                "turns": turns,
+            }
+        (folder / "reference.json").write_text(
+            json.dumps(reference, ensure_ascii=False, indent=1) + "\n", encoding="utf-8")
+
+
+if __name__ == "__main__":
+    main()

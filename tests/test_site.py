@@ -1,0 +1,381 @@
+"""The transcript site, without a browser: pages, escaping, anchors, links, incremental writes.
+
+Episodes and transcripts are built in memory (no Whisper), written as a site under tmp_path with
+the real render_site, and read back with lxml. `crafted_site` is also used by the browser tests.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import http.client
+import shutil
+from pathlib import Path, PurePosixPath
+from urllib.parse import unquote, urlsplit
+
+import pytest
+from lxml import html as lxml_html
+
+from pipeline.config import load_archive
+from pipeline.layout import SiteLayout
+from pipeline.model import (
+    Chapter, Episode, MediaInfo, Provenance, Segment, Tag, Transcript, Word,
+)
+from pipeline.serve import MIME_TYPES, parse_range, serve_in_background
+from pipeline.site import clock, dutch_list, relative_url, render_site, segment_anchors
+
+SCRIPT = "<script>window.__xss = 1</script>"
+ONERROR = '<img src=x onerror="window.__xss = 2">'
+EVIL_TITLE = f"Aflevering {SCRIPT} met {ONERROR}"
+EVIL_TEXT = f"Zij zei {SCRIPT} en {ONERROR} toen."
+
+ARCHIVE_YAML = """\
+title: Testarchief
+description: Een archief voor de tests.
+base_url: https://wijkarchief.example.org/
+author: Movisie
+owner: {name: Movisie, email: podcast@example.org}
+image: episodes/artwork/cover.jpg
+categories: [Society & Culture]
+"""
+
+
+def _provenance(status: str = "machine") -> Provenance:
+    return Provenance(engine="faster-whisper", model="base", model_sha256=None, settings={},
+                      audio_hash="0" * 64, created="2024-05-01T10:00:00+00:00", status=status,
+                      corrected="2024-06-02T09:00:00+00:00" if status == "corrected" else None)
+
+
+def _media(size: int = 2_000_000, video: bool = False) -> MediaInfo:
+    return MediaInfo(duration=125.0, size=size, mime_type="video/mp4" if video else "audio/mpeg",
+                     container="mp4" if video else "mp3", audio_hash="0" * 64, has_video=video)
+
+
+def _words(text: str, start: float, end: float, speakers: list[str | None]) -> list[Word]:
+    tokens = text.split()
+    step = (end - start) / len(tokens)
+    return [Word(start + i * step, start + (i + 1) * step, " " + token, 0.9, speakers[i])
+            for i, token in enumerate(tokens)]
+
+
+def conversation() -> Transcript:
+    """Two named speakers, a change of speaker inside a segment, a cue, a flagged segment."""
+    segments = [
+        Segment(0, 0.0, 4.2, " Welkom bij Wij in de Wijk.", speaker="SPEAKER_1"),
+        Segment(1, 4.2, 9.0, " Vandaag praten we over Kijk in de Kernen in Voorst.",
+                speaker="SPEAKER_1"),
+        Segment(2, 9.5, 12.0, " [muziek]"),
+        Segment(3, 12.5, 18.0, " Dank je. Het digitale dorpsplein verbindt de dorpen.",
+                speaker="SPEAKER_2"),
+        Segment(4, 18.4, 18.9, " Ja.", speaker="SPEAKER_2"),  # same second as the next one
+        Segment(5, 18.9, 24.0, " Mooi zo. En wat heb je nodig?",
+                words=_words("Mooi zo. En wat heb je nodig?", 18.9, 24.0,
+                             ["SPEAKER_2", "SPEAKER_2", "SPEAKER_1", "SPEAKER_1", "SPEAKER_1",
+                              "SPEAKER_1", "SPEAKER_1"])),
+        Segment(6, 25.0, 29.0, " Ondertiteld door de Amara.org gemeenschap",
+                flags=["blocklist"]),
+        Segment(7, 95.2, 101.0, f" Een opbouwwerker die iedereen kent. (gelach) {EVIL_TEXT}",
+                speaker="SPEAKER_2"),
+    ]
+    tags = [
+        Tag("case", "b2-voorst-kijk-in-de-kernen", 0.9, 4.2, 18.0, "Kijk in de Kernen … Voorst",
+            [1, 3]),
+        Tag("lesson", "b1-l2", 0.8, 95.2, 101.0, "opbouwwerker", [7]),
+        Tag("case", "b2-voorst-kijk-in-de-kernen", 1.0, 0.0, 101.0, "", [], "editor"),
+    ]
+    speakers = {"SPEAKER_1": "Lou Repetur", "SPEAKER_2": f"Chris {SCRIPT}"}
+    return Transcript("nl", segments, _provenance(), speakers, tags)
+
+
+def video_transcript() -> Transcript:
+    segments = [Segment(0, 0.0, 3.0, " Dit is Choku Gym in Poelenburg.", speaker="SPEAKER_1"),
+                Segment(1, 3.0, 6.5, " Karate en boksen voor kinderen.", speaker="SPEAKER_1")]
+    tags = [Tag("case", "b4-zaandam-choku-gym", 0.9, 0.0, 3.0, "Choku Gym", [0])]
+    return Transcript("nl", segments, _provenance("corrected"), {"SPEAKER_1": "Ivan Nikolov"}, tags)
+
+
+def crafted_episodes(root: Path) -> list[Episode]:
+    episodes = root / "episodes"
+    return [
+        Episode(slug="gesprek", guid="g-1", kind="audio", title=EVIL_TITLE,
+                source=episodes / "gesprek.mp3", media=_media(), description=EVIL_TEXT,
+                date=dt.datetime(2024, 5, 1, 12, tzinfo=dt.timezone.utc), season=1, episode=1,
+                speakers=["Lou Repetur", f"Chris {SCRIPT}"], cases=["b2-voorst-kijk-in-de-kernen"],
+                chapters=[Chapter(0.0, "Welkom"), Chapter(12.5, f"Het dorpsplein {ONERROR}")],
+                duration=125.0),
+        Episode(slug="choku", guid="g-2", kind="video", title="Choku Gym", source=episodes / "choku.mp4",
+                media=_media(500_000, video=True), description="Een korte film.",
+                date=dt.datetime(2024, 6, 1, 12, tzinfo=dt.timezone.utc), duration=6.5),
+        Episode(slug="oude-bieb", guid="g-3", kind="video", title="De Oude Bieb", source=None,
+                description="Een film die elders staat.", video_url="https://www.movisie.nl/film",
+                duration=240.0, date=dt.datetime(2022, 11, 10, 12, tzinfo=dt.timezone.utc),
+                cases=["b3-groningen-de-oude-bieb"]),
+    ]
+
+
+def crafted_site(root: Path) -> tuple[Path, list[Episode], dict[str, Transcript]]:
+    """An archive at `root` with a rendered site/: returns (site folder, episodes, transcripts).
+
+    Media and transcript files are stand-ins (the site links to them; nothing plays them here).
+    """
+    (root / "episodes" / "artwork").mkdir(parents=True, exist_ok=True)
+    (root / "archive.yaml").write_text(ARCHIVE_YAML, encoding="utf-8")
+    cover = Path(__file__).resolve().parent.parent / "episodes" / "artwork" / "wij-in-de-wijk.jpg"
+    shutil.copy(cover, root / "episodes" / "artwork" / "cover.jpg")
+    config = load_archive(root)
+    layout = SiteLayout(root, config.base_url)
+    episodes = crafted_episodes(root)
+    transcripts = {"gesprek": conversation(), "choku": video_transcript()}
+    for relative in (layout.cover(Path(config.image)), PurePosixPath("media/gesprek.mp3"),
+                     PurePosixPath("media/choku.mp4"), PurePosixPath("feed.xml"),
+                     *(layout.transcript(slug, ext) for slug in transcripts
+                       for ext in ("txt", "vtt", "srt", "json"))):
+        layout.path(relative).parent.mkdir(parents=True, exist_ok=True)
+        layout.path(relative).write_bytes(b"stand-in")
+    shutil.copy(cover, layout.path(layout.cover(Path(config.image))))
+    render_site(root, config, episodes, transcripts, layout)
+    return layout.folder, episodes, transcripts
+
+
+@pytest.fixture(scope="module")
+def site(tmp_path_factory) -> Path:
+    folder, _, _ = crafted_site(tmp_path_factory.mktemp("site") / "archive")
+    return folder
+
+
+def parse(path: Path) -> lxml_html.HtmlElement:
+    return lxml_html.fromstring(path.read_bytes())
+
+
+def pages(site: Path) -> list[Path]:
+    return sorted(p for p in site.rglob("*.html") if "pagefind" not in p.parts)
+
+
+# --- units ------------------------------------------------------------------------------------
+
+
+def test_clock_and_relative_urls():
+    assert clock(0) == "0:00" and clock(95.7) == "1:35" and clock(3723) == "1:02:03"
+    page = PurePosixPath("afleveringen/x/index.html")
+    assert relative_url(page, "media/x.mp3") == "../../media/x.mp3"
+    assert relative_url(page, PurePosixPath("index.html")) == "../../"
+    assert relative_url(page, PurePosixPath("afleveringen/x/index.html")) == "./"
+    assert relative_url(PurePosixPath("index.html"), PurePosixPath("zoeken/index.html")) == "zoeken/"
+    assert dutch_list(["A", "B", "C"]) == "A, B en C" and dutch_list(["A"]) == "A"
+
+
+def test_anchors_are_whole_seconds_and_unique():
+    segments = [Segment(0, 0.0, 1, "a"), Segment(1, 0.6, 1, "b"), Segment(2, 0.9, 1, "c"),
+                Segment(3, 95.2, 96, "d")]
+    assert segment_anchors(segments) == {0: "t-0", 1: "t-0-2", 2: "t-0-3", 3: "t-95"}
+
+
+# --- the pages --------------------------------------------------------------------------------
+
+
+def test_every_page_type_is_written(site):
+    for relative in ("index.html", "afleveringen/index.html", "afleveringen/gesprek/index.html",
+                     "afleveringen/choku/index.html", "afleveringen/oude-bieb/index.html",
+                     "casussen/index.html", "casussen/b2-voorst-kijk-in-de-kernen/index.html",
+                     "casussen/b3-groningen-de-oude-bieb/index.html", "lessen/index.html",
+                     "lessen/b1-l2/index.html", "zoeken/index.html", "over/index.html",
+                     "static/site.css", "static/site.js", "pagefind/pagefind.js"):
+        assert (site / relative).is_file(), relative
+
+
+def test_pages_are_dutch_with_a_policy_and_no_inline_script(site):
+    for path in pages(site):
+        doc = parse(path)
+        assert doc.get("lang") == "nl", path
+        policy = doc.xpath("//meta[@http-equiv='Content-Security-Policy']/@content")
+        assert policy and "script-src 'self'" in policy[0] and "unsafe-inline" not in policy[0]
+        for script in doc.xpath("//script"):
+            assert script.get("src") and not (script.text or "").strip(), path
+        handlers = [(el.tag, a) for el in doc.iter() if isinstance(el.tag, str)
+                    for a in el.attrib if a.lower().startswith("on")]
+        assert handlers == [], path
+        assert doc.xpath("string(//title)").strip(), path
+        assert len(doc.xpath("//h1")) == 1, path
+        assert doc.xpath("//a[@class='skip-link']/@href") == ["#inhoud"]
+
+
+def test_metadata_and_transcript_text_are_escaped(site):
+    """A title, description, speaker, chapter and segment with markup show it as text."""
+    for relative in ("afleveringen/gesprek/index.html", "index.html", "afleveringen/index.html",
+                     "casussen/b2-voorst-kijk-in-de-kernen/index.html", "lessen/b1-l2/index.html"):
+        doc = parse(site / relative)
+        assert [s.get("src") for s in doc.xpath("//script")] == [
+            s for s in doc.xpath("//script/@src") if "static/site.js" in s]
+        assert doc.xpath("//*[@onerror]") == [] and doc.xpath("//img[@src='x']") == []
+        assert "window.__xss" in doc.text_content(), relative
+    episode = parse(site / "afleveringen/gesprek/index.html")
+    assert episode.xpath("string(//h1)") == EVIL_TITLE
+    assert EVIL_TEXT in episode.xpath("string(//p[@class='lead'])")
+    assert EVIL_TEXT in episode.xpath("string(//span[@id='t-95'])")
+    raw = (site / "afleveringen/gesprek/index.html").read_text(encoding="utf-8")
+    assert "&lt;script&gt;window.__xss = 1&lt;/script&gt;" in raw
+    assert "<script>window" not in raw and "<img src=x" not in raw
+
+
+def test_transcript_segments_have_anchors_that_seek_the_media(site):
+    doc = parse(site / "afleveringen/gesprek/index.html")
+    segments = doc.xpath("//div[@id='transcriptie']//span[contains(@class, 'seg')]")
+    ids = [s.get("id") for s in segments]
+    assert ids == ["t-0", "t-4", "t-9", "t-12", "t-18", "t-18-2", "t-95"]
+    all_ids = doc.xpath("//@id")
+    assert len(all_ids) == len(set(all_ids))
+    for segment in segments:
+        second = segment.get("id").split("-")[1]
+        link = segment.xpath("./a[@class='ts']")[0]
+        assert link.get("href") == f"../../media/gesprek.mp3#t={second}"
+        assert float(segment.get("data-start")) // 1 == int(second)
+
+
+def test_speaker_names_appear_at_every_change(site):
+    doc = parse(site / "afleveringen/gesprek/index.html")
+    transcript = doc.xpath("//div[@id='transcriptie']")[0]
+    names = [s.text_content() for s in transcript.xpath(".//span[@class='speaker']")]
+    chris = f"Chris {SCRIPT}:"
+    assert names == ["Lou Repetur:", chris, "Lou Repetur:", chris]
+    inline = transcript.xpath(".//span[@id='t-18-2']/span[@class='speaker']")
+    assert [s.text_content() for s in inline] == ["Lou Repetur:"]  # a change inside a segment
+
+
+def test_sound_cues_and_flagged_segments(site):
+    doc = parse(site / "afleveringen/gesprek/index.html")
+    cues = [c.text_content() for c in doc.xpath("//span[@class='cue']")]
+    assert cues == ["[muziek]", "(gelach)"]
+    flagged = doc.xpath("//details[@class='flagged']")
+    assert len(flagged) == 1 and flagged[0].get("id") == "t-25"
+    assert flagged[0].get("data-pagefind-ignore") is not None
+    assert "Amara" in flagged[0].text_content() and "verdacht" in flagged[0].text_content()
+    speech = " ".join(s.text_content() for s in doc.xpath("//span[contains(@class, 'seg')]"))
+    assert "Amara" not in speech
+
+
+def test_status_is_prominent_and_explained(site):
+    machine = parse(site / "afleveringen/gesprek/index.html")
+    box = machine.xpath("//section[contains(@class, 'status-machine')]")[0]
+    assert "niet nagekeken" in box.text_content() and "fouten" in box.text_content()
+    corrected = parse(site / "afleveringen/choku/index.html")
+    box = corrected.xpath("//section[contains(@class, 'status-corrected')]")[0]
+    assert "redacteur" in box.text_content() and "2 juni 2024" in box.text_content()
+    home = parse(site / "index.html")
+    assert home.xpath("//p[contains(@class, 'badge-machine')]")
+    assert home.xpath("//p[contains(@class, 'badge-corrected')]")
+
+
+def test_video_page_has_captions_with_speaker_names(site):
+    doc = parse(site / "afleveringen/choku/index.html")
+    track = doc.xpath("//video/track")[0]
+    assert (track.get("kind"), track.get("srclang")) == ("captions", "nl")
+    captions = (site / "afleveringen/choku" / track.get("src")).read_text(encoding="utf-8")
+    assert captions.startswith("WEBVTT") and "Ivan Nikolov: Dit is Choku Gym" in captions
+
+
+def test_metadata_only_video_links_to_where_it_lives(site):
+    doc = parse(site / "afleveringen/oude-bieb/index.html")
+    assert doc.xpath("//a[@href='https://www.movisie.nl/film']")
+    assert "geen transcriptie" in doc.text_content()
+    assert not doc.xpath("//video | //audio | //div[@id='transcriptie']")
+
+
+def test_tags_link_to_their_moments(site):
+    episode = parse(site / "afleveringen/gesprek/index.html")
+    moments = episode.xpath("//section[@class='topics']//a[@class='moment']/@href")
+    assert moments == ["#t-4", "#t-95"]
+    case = parse(site / "casussen/b2-voorst-kijk-in-de-kernen/index.html")
+    assert case.xpath("//a[@class='moment-link']/@href") == ["../../afleveringen/gesprek/#t-4"]
+    assert "Vandaag praten we" in case.xpath("string(//blockquote)")
+    elsewhere = parse(site / "casussen/b3-groningen-de-oude-bieb/index.html")
+    assert elsewhere.xpath("//a[@href='../../afleveringen/oude-bieb/']")
+
+
+def test_chapters_and_downloads(site):
+    doc = parse(site / "afleveringen/gesprek/index.html")
+    chapters = doc.xpath("//nav[@class='chapters']//a")
+    assert [a.get("href") for a in chapters] == ["#t-0", "#t-12"]
+    assert ONERROR in chapters[1].text_content()
+    downloads = doc.xpath("//section[@class='downloads']//a/@href")
+    assert downloads == ["../../media/gesprek.mp3"] + [
+        f"../../transcripts/gesprek.{ext}" for ext in ("txt", "vtt", "srt", "json")]
+
+
+def test_every_link_resolves(site):
+    """Every relative href and src points at a file in the site; every #fragment exists."""
+    for path in pages(site):
+        doc = parse(path)
+        ids = set(doc.xpath("//@id"))
+        for link in doc.xpath("//@href | //@src"):
+            parts = urlsplit(link)
+            if parts.scheme or link.startswith("mailto:"):
+                continue
+            if not parts.path:
+                assert parts.fragment in ids, (path, link)
+                continue
+            target = (path.parent / unquote(parts.path)).resolve()
+            target = target / "index.html" if target.is_dir() else target
+            assert target.is_file(), (path, link)
+            if parts.fragment and target.suffix == ".html":
+                assert parts.fragment in set(parse(target).xpath("//@id")), (path, link)
+
+
+def test_search_index_covers_episode_pages_only(site):
+    for path in pages(site):
+        body = parse(path).xpath("//*[@data-pagefind-body]")
+        assert bool(body) == (path.parent.parent.name == "afleveringen"), path
+    assert (site / "pagefind" / "pagefind-entry.json").is_file()
+
+
+def test_second_render_writes_nothing_and_gone_episodes_are_removed(tmp_path):
+    folder, episodes, transcripts = crafted_site(tmp_path / "archive")
+    root = folder.parent
+    config = load_archive(root)
+    layout = SiteLayout(root, config.base_url)
+    again = render_site(root, config, episodes, transcripts, layout)
+    assert (again.written, again.removed, again.search_indexed) == (0, 0, False)
+    assert again.unchanged > 15
+    fewer = render_site(root, config, episodes[1:], transcripts, layout)
+    assert not (folder / "afleveringen" / "gesprek").exists()
+    assert not (folder / "lessen" / "b1-l2").exists()  # only that episode mentioned the lesson
+    assert fewer.removed >= 2 and fewer.search_indexed
+
+
+# --- wijk serve -------------------------------------------------------------------------------
+
+
+def test_parse_range():
+    assert parse_range("bytes=0-99", 1000) == (0, 99)
+    assert parse_range("bytes=900-", 1000) == (900, 999)
+    assert parse_range("bytes=-100", 1000) == (900, 999)
+    assert parse_range("bytes=990-2000", 1000) == (990, 999)
+    assert parse_range("bytes=1000-", 1000) is None
+    assert parse_range("items=0-1", 1000) is None
+
+
+def test_serve_gives_media_types_and_byte_ranges(tmp_path):
+    (tmp_path / "media").mkdir()
+    (tmp_path / "media" / "a.opus").write_bytes(bytes(range(256)) * 4)
+    (tmp_path / "a.vtt").write_text("WEBVTT\n", encoding="utf-8")
+    server, url = serve_in_background(tmp_path)
+    try:
+        host, port = server.server_address[:2]
+        connection = http.client.HTTPConnection(host, port, timeout=10)
+        connection.request("GET", "/media/a.opus", headers={"Range": "bytes=10-19"})
+        response = connection.getresponse()
+        assert response.status == 206 and response.read() == bytes(range(10, 20))
+        assert response.getheader("Content-Range") == "bytes 10-19/1024"
+        assert response.getheader("Content-Type") == "audio/ogg"
+        connection.request("GET", "/a.vtt")
+        response = connection.getresponse()
+        assert response.status == 200 and response.getheader("Content-Type").startswith("text/vtt")
+        assert response.getheader("Accept-Ranges") == "bytes"
+        response.read()
+        connection.request("GET", "/media/a.opus", headers={"Range": "bytes=5000-"})
+        response = connection.getresponse()
+        assert response.status == 416
+        response.read()
+    finally:
+        server.shutdown()
+        server.server_close()
+    for suffix in (".vtt", ".srt", ".opus", ".m4a", ".webm"):
+        assert suffix in MIME_TYPES
