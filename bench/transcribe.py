@@ -82,7 +82,7 @@ def run_one(config: dict, clips: list[Path]) -> dict:
         "peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
         "wer": jiwer.wer(references, hypotheses) if references else None,
         "terms": [found, expected],
-        "effective": engine.provenance()["settings"] if hasattr(engine, "provenance") else {},
+        "effective": dict(getattr(engine, "settings", {})),
     }
 
 

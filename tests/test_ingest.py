@@ -230,7 +230,6 @@ def test_remote_video_needs_url_and_duration(make_archive):
 def bad_inputs(repo_dir: Path) -> dict[str, bytes | str | Path]:
     mp3 = (repo_dir / "episodes" / "2021-09-16-kijk-in-de-kernen.mp3").read_bytes()
     m4a = (repo_dir / "episodes" / "kneuterigheid-verdient-een-standbeeld.m4a").read_bytes()
-    latin1 = bytearray((MEDIA / "speech.mp3").read_bytes())
     return {
         "leeg.mp3": b"",
         "ruis.mp3": os.urandom(20_000),

@@ -13,12 +13,20 @@ from pathlib import Path, PurePosixPath
 from urllib.parse import unquote, urlsplit
 
 import pytest
+from conftest import ARCHIVE_YAML
 from lxml import html as lxml_html
 
 from pipeline.config import load_archive
 from pipeline.layout import SiteLayout
 from pipeline.model import (
-    Chapter, Episode, MediaInfo, Provenance, Segment, Tag, Transcript, Word,
+    Chapter,
+    Episode,
+    MediaInfo,
+    Provenance,
+    Segment,
+    Tag,
+    Transcript,
+    Word,
 )
 from pipeline.serve import MIME_TYPES, parse_range, serve_in_background
 from pipeline.site import clock, dutch_list, relative_url, render_site, segment_anchors
@@ -28,15 +36,6 @@ ONERROR = '<img src=x onerror="window.__xss = 2">'
 EVIL_TITLE = f"Aflevering {SCRIPT} met {ONERROR}"
 EVIL_TEXT = f"Zij zei {SCRIPT} en {ONERROR} toen."
 
-ARCHIVE_YAML = """\
-title: Testarchief
-description: Een archief voor de tests.
-base_url: https://wijkarchief.example.org/
-author: Movisie
-owner: {name: Movisie, email: podcast@example.org}
-image: episodes/artwork/cover.jpg
-categories: [Society & Culture]
-"""
 
 
 def _provenance(status: str = "machine") -> Provenance:

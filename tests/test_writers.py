@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 
 from pipeline.captions import DEFAULT_RULES, check_cues, cut_cues, parse_srt, parse_vtt
-from pipeline.model import Provenance, Segment, Transcript, Word
+from pipeline.model import Segment, Transcript, Word
 from pipeline.writers import (
     FORMATS,
     PodcastJsonWriter,

@@ -157,6 +157,19 @@ def decoding_settings(settings: TranscriptionSettings) -> dict[str, Any]:
     }
 
 
+def engine_result(engine: str, weights: Any, settings: dict[str, Any], segments: list[Segment],
+                  duration: float, spans: SpeechSpans | None) -> EngineResult:
+    """The EngineResult both adapters return: segments renumbered, provenance filled in."""
+    return EngineResult(
+        segments=renumber(segments),
+        language=settings["language"],
+        duration=seconds(duration),
+        speech_spans=spans,
+        provenance_fields={"engine": engine, "model": weights.name,
+                           "model_sha256": weights.sha256, "settings": dict(settings)},
+    )
+
+
 def renumber(segments: list[Segment]) -> list[Segment]:
     """Give segments ids 0..n-1 in time order (engines count from 1, or skip)."""
     segments.sort(key=lambda segment: (segment.start, segment.end))

@@ -14,8 +14,8 @@ from pipeline.engines import (
     decoding_settings,
     detect_speech,
     effective_compute_type,
+    engine_result,
     load_audio,
-    renumber,
     seconds,
 )
 from pipeline.errors import ModelError
@@ -71,21 +71,7 @@ class FasterWhisperEngine:
                     progress(min(found.end, duration))
         if progress is not None:
             progress(duration)
-        return EngineResult(
-            segments=renumber(segments),
-            language=self.settings["language"],
-            duration=seconds(duration),
-            speech_spans=spans,
-            provenance_fields=self.provenance(),
-        )
-
-    def provenance(self) -> dict[str, Any]:
-        return {
-            "engine": ENGINE,
-            "model": self.weights.name,
-            "model_sha256": self.weights.sha256,
-            "settings": dict(self.settings),
-        }
+        return engine_result(ENGINE, self.weights, self.settings, segments, duration, spans)
 
     def _options(self) -> dict[str, Any]:
         """Keyword arguments for WhisperModel.transcribe from the effective settings."""
