@@ -19,6 +19,7 @@ from tqdm import tqdm
 from pipeline.config import TranscriptionSettings
 from pipeline.engines import Engine, get_engine
 from pipeline.corrections import WrittenLog, from_captions
+from pipeline.diarize import assign_speakers, diarize
 from pipeline.errors import Problem, TranscriptError, WijkError, shown_path
 from pipeline.model import Episode, Transcript
 from pipeline.report import clock
@@ -109,13 +110,14 @@ def _take_caption_corrections(store: TranscriptStore, written: WrittenLog,
 def _bring_up_to_date(store: TranscriptStore, engine: _LazyEngine, episode: Episode,
                       settings: TranscriptionSettings, force: bool,
                       result: BatchResult) -> Transcript:
-    key = cache_key(episode.media.audio_hash, settings)
+    key = cache_key(episode.media.audio_hash, settings, _speaker_count(episode))
     stored = store.load(episode.slug)
     if stored is not None and (stored.corrected and not force or store.is_current(stored, key)):
         result.kept.append(episode.slug)
         return _with_speakers(stored.transcript, episode)
     started = time.monotonic()
     transcript = _transcribe_one(engine.get(), episode, settings)
+    transcript = _label_speakers(transcript, episode, settings)
     elapsed = time.monotonic() - started
     transcript = _with_speakers(transcript, episode)
     store.save(episode, transcript, key, force=force)
@@ -155,6 +157,22 @@ def _transcribe_one(engine: Engine, episode: Episode,
 
         return transcribe_audio(episode.source, settings, engine=engine, progress=progress,
                                 audio_hash=episode.media.audio_hash)
+
+
+def _speaker_count(episode: Episode) -> int | None:
+    """How many speakers the sidecar names as a list (a mapping names detected slots)."""
+    names = episode.speakers
+    return len(names) if isinstance(names, list) and names else None
+
+
+def _label_speakers(transcript: Transcript, episode: Episode,
+                    settings: TranscriptionSettings) -> Transcript:
+    """Who speaks when, for a transcript just made (an editor's master never comes here)."""
+    count = _speaker_count(episode)
+    if not settings.diarize or count == 1:
+        return transcript  # a single named speaker: _with_speakers gives them every segment
+    turns = diarize(episode.source, num_speakers=count)
+    return assign_speakers(transcript, turns)
 
 
 def _with_speakers(transcript: Transcript, episode: Episode) -> Transcript:

@@ -54,6 +54,7 @@ class TranscriptionSettings(Strict):
     word_timestamps: bool = True
     condition_on_previous_text: bool = False
     glossary: list[str] = Field(default_factory=list)
+    diarize: bool = True  # find who speaks when (pipeline.diarize)
 
 
 class ArchiveConfig(Strict):

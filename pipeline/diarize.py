@@ -11,10 +11,11 @@ Method (tuned on tests/data/diarization/dev, measured on .../eval: docs/benchmar
 2. Embeddings: Resemblyzer's voice encoder (a 3-layer LSTM trained for speaker verification, its
    weights ship in the `resemblyzer` wheel) on 1.6 s windows, 0.4 s apart, inside each region;
    a region shorter than a window is one window.
-3. Clustering: agglomerative, average linkage on cosine distance, on windows of at least 1 s
-   (short ones are noisy and are assigned to the nearest cluster afterwards). With a known
-   number of speakers that many clusters; otherwise the dendrogram is cut at a distance
-   threshold and clusters too small to be a speaker are merged into their nearest neighbour.
+3. Count, when not given (the sidecar names the speakers when it is): the eigengap of a pruned
+   affinity graph (NME-SC, see `estimate_speakers`), then clusters too small to be a person
+   or as close as two halves of one voice are joined (MERGE_DISTANCE, MIN_SPEAKER_WINDOWS).
+   Clustering: agglomerative, average linkage on cosine distance, on windows of at least 1 s
+   (short ones are noisy: they join the nearest cluster afterwards).
 4. Turns: every 10 ms of speech takes the cluster whose centroid the windows covering it are
    most similar to; runs of one speaker become turns, and a speaker's turns separated by a
    short pause are joined (people pause between sentences).
@@ -50,6 +51,11 @@ JOIN_PAUSE = 1.0  # a speaker's turns closer than this are one turn
 MAX_SPEAKERS = 8  # the most speakers the count estimate considers
 MAX_CLUSTER_WINDOWS = 2000  # windows clustered (evenly spread): bounds memory on long episodes
 MAX_COUNT_WINDOWS = 400  # windows used to estimate the count: each eigensolve is cubic in it
+# Tuned on the development set only (bench/diarize.py --set dev; stable for 0.16..0.22 and 4):
+# centroids closer than this (cosine distance) are one voice; fewer windows are not a person
+# (4 windows of >= 1 s, 0.4 s apart: about 3 s of speech).
+MERGE_DISTANCE = 0.20
+MIN_SPEAKER_WINDOWS = 4
 BATCH = 128  # windows per forward pass
 TARGET_DBFS = -30.0  # loudness the encoder expects (Resemblyzer's audio_norm_target_dBFS)
 
@@ -89,8 +95,11 @@ def _weights_path() -> Path:
 
 
 def _load_encoder() -> Any:
-    import torch
-    from torch import nn
+    try:
+        import torch
+        from torch import nn
+    except ImportError as e:
+        raise ModelError("speaker labels need torch (the Makefile installs the CPU build)") from e
 
     class VoiceEncoder(nn.Module):
         """Resemblyzer's network: mel frames -> L2-normed 256-d speaker embedding."""
@@ -223,14 +232,38 @@ def _cluster(embeddings: np.ndarray, lengths: np.ndarray, num_speakers: int | No
     if len(reliable) < 2:
         reliable = np.flatnonzero(lengths >= lengths.max() - 1e-6)  # only short speech here
     reliable = reliable[_evenly(len(reliable), MAX_CLUSTER_WINDOWS)]
-    if num_speakers is None:
+    estimated = num_speakers is None
+    if estimated:
         num_speakers = estimate_speakers(embeddings[reliable])
     if len(reliable) < 2 or num_speakers <= 1:
         return np.zeros(len(embeddings), int)
     tree = linkage(embeddings[reliable], method="average", metric="cosine")
     labels = fcluster(tree, t=min(num_speakers, len(reliable)), criterion="maxclust") - 1
+    if estimated:
+        labels = _merge_doubles(embeddings[reliable], labels)
     centroids = _centroids(embeddings[reliable], labels)
     return np.argmax(embeddings @ centroids.T, axis=1)
+
+
+def _merge_doubles(embeddings: np.ndarray, labels: np.ndarray) -> np.ndarray:
+    """Undo an estimated count's excess: fold in clusters too small to be a person, and join
+    clusters whose centroids are as close as one voice's halves (MERGE_DISTANCE)."""
+    import numpy as np
+
+    while labels.max() > 0:
+        sizes = np.bincount(labels)
+        centroids = _centroids(embeddings, labels)
+        similarity = centroids @ centroids.T
+        np.fill_diagonal(similarity, -np.inf)
+        smallest = int(np.argmin(sizes))
+        if sizes[smallest] < MIN_SPEAKER_WINDOWS:
+            keep, fold = int(np.argmax(similarity[smallest])), smallest
+        else:
+            keep, fold = np.unravel_index(np.argmax(similarity), similarity.shape)
+            if 1 - similarity[keep, fold] >= MERGE_DISTANCE:
+                break
+        labels = np.unique(np.where(labels == fold, keep, labels), return_inverse=True)[1]
+    return labels
 
 
 def _evenly(count: int, most: int) -> np.ndarray:
@@ -325,7 +358,7 @@ def _turns_in_order(runs: list[tuple[float, float, int]]) -> list[Turn]:
     order: dict[int, int] = {}
     for _, _, label in runs:
         order.setdefault(label, len(order) + 1)
-    return [Turn(round(start, 3), round(end, 3), f"SPEAKER_{order[label]}")
+    return [Turn(round(float(start), 3), round(float(end), 3), f"SPEAKER_{order[label]}")
             for start, end, label in runs]
 
 

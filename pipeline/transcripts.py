@@ -32,7 +32,7 @@ REMOVED_DIR = "removed"  # transcripts of episodes whose media file is gone
 FORMAT = "wijkarchief-transcript/1"
 # Settings that change what Whisper writes; threads and device only change how fast.
 _CACHE_SETTINGS = ("engine", "model", "language", "beam_size", "compute_type", "vad",
-                   "word_timestamps", "condition_on_previous_text", "glossary")
+                   "word_timestamps", "condition_on_previous_text", "glossary", "diarize")
 
 
 @dataclass
@@ -45,10 +45,12 @@ class StoredTranscript:
         return self.transcript.provenance.status == "corrected"
 
 
-def cache_key(audio_hash: str, settings: TranscriptionSettings) -> str:
-    """What a machine transcript was made from: the audio and the settings that shape it."""
+def cache_key(audio_hash: str, settings: TranscriptionSettings, speakers: int | None = None) -> str:
+    """What a machine transcript was made from: the audio, the settings that shape it, and the
+    number of speakers the sidecar names (it steers diarization)."""
     shaping = {name: getattr(settings, name) for name in _CACHE_SETTINGS}
-    blob = json.dumps({"audio": audio_hash, "settings": shaping}, sort_keys=True)
+    blob = json.dumps({"audio": audio_hash, "settings": shaping, "speakers": speakers},
+                      sort_keys=True)
     return hashlib.sha256(blob.encode()).hexdigest()
 
 
