@@ -26,9 +26,11 @@ Snapshot = dict[str, tuple[int, int]]  # relative path -> (size, mtime_ns)
 
 
 def snapshot(root: Path) -> Snapshot:
-    """What the editor can change: episodes/, archive.yaml and the master transcripts."""
+    """What the editor can change: episodes/, archive.yaml, the masters and the captions."""
     found: Snapshot = {}
-    candidates = [root / ARCHIVE_FILE, *sorted((root / TRANSCRIPTS_DIR).glob("*.json"))]
+    transcripts = root / TRANSCRIPTS_DIR
+    candidates = [root / ARCHIVE_FILE, *sorted(transcripts.glob("*.json")),
+                  *sorted(transcripts.glob("*.vtt"))]
     episodes = root / EPISODES_DIR
     if episodes.is_dir():
         candidates += sorted(episodes.rglob("*"))
@@ -66,8 +68,7 @@ def watch(root: Path, interval: float = 2.0, pause: float = 2.0,
           rounds: Callable[[], bool] = lambda: True) -> None:
     """Build now, then after every settled change, until interrupted (or `rounds` says stop)."""
     click.echo(f"Watching {root / EPISODES_DIR} (Ctrl+C to stop).")
-    _build(root)
-    baseline = snapshot(root)
+    baseline = _build(root)
     while rounds():
         time.sleep(interval)
         current = snapshot(root)
@@ -76,11 +77,25 @@ def watch(root: Path, interval: float = 2.0, pause: float = 2.0,
         current = settle(root, current, pause)
         for line in describe(baseline, current):
             click.echo(line)
-        _build(root)
-        baseline = snapshot(root)  # what the build itself wrote is not a change to act on
+        baseline = _build(root)
 
 
-def _build(root: Path) -> None:
+def _build(root: Path) -> Snapshot:
+    """Build, and return the state to compare the next look with.
+
+    Editors' files count as they were before the build, so a file dropped while it ran is
+    still seen as new; transcripts/ counts as the build left it, so what it wrote there itself
+    doesn't trigger another build.
+    """
+    before = snapshot(root)
+    _run_build(root)
+    after = snapshot(root)
+    ours = f"{TRANSCRIPTS_DIR}/"
+    return ({name: state for name, state in before.items() if not name.startswith(ours)}
+            | {name: state for name, state in after.items() if name.startswith(ours)})
+
+
+def _run_build(root: Path) -> None:
     started = time.monotonic()
     click.echo(time.strftime("%H:%M:%S") + " building...")
     try:

@@ -112,6 +112,9 @@ def test_an_editor_corrects_the_captions_file(built_demo):
     assert kept.read_bytes() == edited
     assert "écht" in (root / "site" / "transcripts" / "kneuterigheid-verdient-een-standbeeld.vtt"
                       ).read_text()
+    page = (root / "site" / "afleveringen" / "kneuterigheid-verdient-een-standbeeld" / "index.html"
+            ).read_text(encoding="utf-8")
+    assert "verdient écht" in page and "gecorrigeerd" in page.lower()
 
     # A broken edit is reported with its line, kept as it is, and the rest still builds.
     srt_before = (folder / "kneuterigheid-verdient-een-standbeeld.srt").read_bytes()
