@@ -33,6 +33,7 @@ GLOSSARY = [
 
 CONFIGS = [
     {"engine": "faster-whisper", "compute_type": "int8", "beam_size": 5},  # the default
+    {"engine": "faster-whisper", "compute_type": "int8", "beam_size": 5, "batch_size": 0},
     {"engine": "faster-whisper", "compute_type": "int8", "beam_size": 1},
     {"engine": "faster-whisper", "compute_type": "float32", "beam_size": 5},
     {"engine": "faster-whisper", "compute_type": "float32", "beam_size": 1},
@@ -106,6 +107,13 @@ def in_subprocess(config: dict, clips: list[Path]) -> dict:
     return json.loads(done.stdout.strip().splitlines()[-1])
 
 
+def _batch(config: dict, result: dict) -> str:
+    """Batched decoding is faster-whisper's; openai-whisper always decodes window by window."""
+    if config.get("engine") == "openai-whisper":
+        return "-"
+    return str(result["effective"].get("batch_size", "-"))
+
+
 def row(label: str, config: dict, result: dict) -> str:
     rtf = result["audio_s"] / result["wall_s"]
     wer = "" if result["wer"] is None else f"{result['wer']:.3f}"
@@ -113,7 +121,8 @@ def row(label: str, config: dict, result: dict) -> str:
     return (
         f"| {label} | {config.get('engine', 'faster-whisper')} | "
         f"{result['effective'].get('compute_type', config.get('compute_type'))} | "
-        f"{config.get('beam_size', 5)} | {result['audio_s']:.1f} | {result['load_s']:.1f} | "
+        f"{config.get('beam_size', 5)} | {_batch(config, result)} | "
+        f"{result['audio_s']:.1f} | {result['load_s']:.1f} | "
         f"{result['wall_s']:.1f} | {rtf:.1f}x | {result['cpu_s']:.1f} | "
         f"{result['peak_rss_mb']:.0f} | {wer} | {terms} |"
     )
@@ -147,10 +156,10 @@ def main() -> None:
     clips = [SPEECH / f"{c}.opus" for c in CLIPS]
     print(f"CPU cores: {os.cpu_count()}; clips: {', '.join(c.name for c in clips)}\n")
     print(
-        "| run | engine | compute | beam | audio s | load s | wall s | RTF | CPU s "
+        "| run | engine | compute | beam | batch | audio s | load s | wall s | RTF | CPU s "
         "| peak RSS MB | WER | terms |"
     )
-    print("|---|---|---|---|---|---|---|---|---|---|---|---|")
+    print("|---|---|---|---|---|---|---|---|---|---|---|---|---|")
     for config in CONFIGS:
         print(row("clips", config, in_subprocess(config, clips)), flush=True)
     print(row("+glossary", CONFIGS[0], in_subprocess({**CONFIGS[0], "glossary": GLOSSARY}, clips)))
@@ -158,6 +167,9 @@ def main() -> None:
         with tempfile.TemporaryDirectory() as tmp:
             long = long_clip(args.long, Path(tmp))
             print(row(f"long x{args.long}", {}, in_subprocess({}, [long])), flush=True)
+            sequential = {"batch_size": 0}
+            print(row(f"long x{args.long}, one window at a time", sequential,
+                      in_subprocess(sequential, [long])), flush=True)
 
 
 if __name__ == "__main__":

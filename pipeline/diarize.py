@@ -5,7 +5,7 @@ speaker of the turn it overlaps most and splits segments where the speaker chang
 numbered in order of first appearance (SPEAKER_1 speaks first), so the sidecar's `speakers`
 list, which names people in order of appearance, maps onto them directly.
 
-Method (tuned on tests/data/diarization/dev, measured on .../eval: docs/benchmarks/diarization.md):
+Method (tuned on tests/data/diarization/dev, measured on .../eval: docs/benchmarks.md):
 1. Speech regions: faster-whisper's bundled Silero VAD with short pauses (0.3 s) kept apart, so
    a change of speaker at a pause (the usual case) falls on a region boundary.
 2. Embeddings: Resemblyzer's voice encoder (a 3-layer LSTM trained for speaker verification, its

@@ -32,7 +32,7 @@ REMOVED_DIR = "removed"  # transcripts of episodes whose media file is gone
 FORMAT = "wijkarchief-transcript/1"
 # Settings that change what Whisper writes; threads and device only change how fast.
 _CACHE_SETTINGS = ("engine", "model", "language", "beam_size", "compute_type", "vad",
-                   "word_timestamps", "condition_on_previous_text", "glossary", "diarize")
+                   "word_timestamps", "condition_on_previous_text", "glossary", "diarize", "batch_size")
 
 
 @dataclass

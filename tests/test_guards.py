@@ -100,3 +100,26 @@ def test_flags_are_kept_and_segments_never_dropped() -> None:
     assert flagged[0].flags == ["blocklist"]
     assert flagged[1].flags == ["editor", "no-speech"]
     assert segments[0].flags == []  # the input is not modified
+
+
+def test_long_batched_segments_are_cut_into_sentences():
+    from pipeline.engines import MAX_SEGMENT, split_segment
+    from pipeline.model import Segment, Word
+
+    texts = [" Welkom", " bij", " de", " podcast.", " Vandaag", " zijn", " we", " in", " Voorst,",
+             " met", " twaalf", " dorpen.", " Chris", " vertelt."]
+    words, clock = [], 0.0
+    for text in texts:
+        words.append(Word(start=clock, end=clock + 0.9, text=text))
+        clock += 1.0 if text != " dorpen." else 2.5  # a long pause after "dorpen."
+    segment = Segment(id=0, start=0.0, end=words[-1].end, text="".join(texts), words=words)
+    assert segment.end - segment.start > MAX_SEGMENT
+
+    pieces = split_segment(segment)
+    assert [p.text for p in pieces] == [" Welkom bij de podcast.",
+                                        " Vandaag zijn we in Voorst, met twaalf dorpen.",
+                                        " Chris vertelt."]
+    assert [(p.start, p.end) for p in pieces] == [(0.0, 3.9), (4.0, 11.9), (13.5, 15.4)]
+    assert sum((p.words for p in pieces), []) == words
+    short = Segment(id=1, start=0.0, end=5.0, text=" Kort.", words=words[:2])
+    assert split_segment(short) == [short]

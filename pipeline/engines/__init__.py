@@ -14,7 +14,7 @@ from __future__ import annotations
 import os
 import subprocess
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol
 
@@ -154,6 +154,7 @@ def decoding_settings(settings: TranscriptionSettings) -> dict[str, Any]:
         ),
         "glossary": list(settings.glossary),
         "prompt": prompt,
+        "batch_size": settings.batch_size,
     }
 
 
@@ -161,13 +162,39 @@ def engine_result(engine: str, weights: Any, settings: dict[str, Any], segments:
                   duration: float, spans: SpeechSpans | None) -> EngineResult:
     """The EngineResult both adapters return: segments renumbered, provenance filled in."""
     return EngineResult(
-        segments=renumber(segments),
+        segments=renumber([piece for segment in segments for piece in split_segment(segment)]),
         language=settings["language"],
         duration=seconds(duration),
         speech_spans=spans,
         provenance_fields={"engine": engine, "model": weights.name,
                            "model_sha256": weights.sha256, "settings": dict(settings)},
     )
+
+
+# Batched decoding gives one segment per VAD chunk (up to 30 s); readers, anchors (#t-95) and
+# tags want sentences. Long segments are cut at sentence ends and pauses, from word timings.
+MAX_SEGMENT = 12.0  # seconds: past this, cut at the next clause end or pause
+MIN_SEGMENT = 2.0  # seconds: a sentence end closer than this to the start doesn't cut
+SEGMENT_PAUSE = 1.0  # seconds of silence between words that always cut
+
+
+def split_segment(segment: Segment) -> list[Segment]:
+    """Cut a long segment into sentence-sized ones at word boundaries (times from words)."""
+    if not segment.words or segment.end - segment.start <= MAX_SEGMENT:
+        return [segment]
+    pieces, current = [], [segment.words[0]]
+    for previous, word in zip(segment.words, segment.words[1:]):
+        length = previous.end - current[0].start
+        sentence_end = previous.text.rstrip().endswith((".", "?", "!")) and length >= MIN_SEGMENT
+        clause_end = previous.text.rstrip().endswith((",", ";", ":")) and length >= MAX_SEGMENT
+        if sentence_end or clause_end or word.start - previous.end >= SEGMENT_PAUSE:
+            pieces.append(current)
+            current = []
+        current.append(word)
+    pieces.append(current)
+    return [replace(segment, start=words[0].start, end=words[-1].end, words=words,
+                    text="".join(w.text for w in words))
+            for words in pieces]
 
 
 def renumber(segments: list[Segment]) -> list[Segment]:

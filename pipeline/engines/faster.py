@@ -56,6 +56,12 @@ class FasterWhisperEngine:
             )
         except (RuntimeError, ValueError) as e:  # CTranslate2 reports bad models this way
             raise ModelError(f"faster-whisper cannot load the model: {e}", self.weights.path) from e
+        # Batching needs VAD chunks; without VAD (the parity test) decode window by window.
+        self.batched = settings.batch_size > 1 and settings.vad
+        if self.batched:
+            from faster_whisper import BatchedInferencePipeline
+
+            self.pipeline = BatchedInferencePipeline(model=self.model)
 
     def transcribe(self, audio: Path, progress: Progress | None = None) -> EngineResult:
         """Transcribe one file; the lazy segment generator is consumed here."""
@@ -64,7 +70,7 @@ class FasterWhisperEngine:
         spans = detect_speech(samples)
         segments: list[Segment] = []
         if spans or not self.settings["vad"]:
-            generator, _info = self.model.transcribe(samples, **self._options())
+            generator, _info = self._decoder(samples)
             for found in generator:  # decoding happens while iterating
                 segments.append(_segment(found))
                 if progress is not None:
@@ -72,6 +78,14 @@ class FasterWhisperEngine:
         if progress is not None:
             progress(duration)
         return engine_result(ENGINE, self.weights, self.settings, segments, duration, spans)
+
+    def _decoder(self, samples: Any) -> Any:
+        if self.batched:
+            options = {k: v for k, v in self._options().items()
+                       if k != "condition_on_previous_text"}  # batches share no context anyway
+            return self.pipeline.transcribe(samples, batch_size=self.settings["batch_size"],
+                                            **options)
+        return self.model.transcribe(samples, **self._options())
 
     def _options(self) -> dict[str, Any]:
         """Keyword arguments for WhisperModel.transcribe from the effective settings."""
