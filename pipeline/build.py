@@ -109,3 +109,5 @@ def _summarise(root: Path, result: BuildResult) -> None:
         return
     click.echo(f"{len(result.episodes)} episode(s) published to {root / SITE_DIR} "
                f"({result.changed} file(s) changed); {len(failed)} file(s) with errors.")
+    click.echo(f"Transcripts: {root / TRANSCRIPTS_DIR}/  Feed: {root / SITE_DIR / 'feed.xml'}  "
+               f"Preview: wijk serve --archive {root}")
