@@ -115,8 +115,31 @@ def _similarity(window: str, term: str) -> float | None:
         return None
     if seen == wanted:
         return 1.0  # right letters, wrong case or spacing
+    if _capitalised(term) and not _capitalised(window):
+        return None  # a name misheard is written as a name: lower-case "vorst" (frost) stays
+    if _sounds(seen) == _sounds(wanted):
+        return SOUND_ALIKE  # "Forst" for "Voorst"
     score = SequenceMatcher(None, seen, wanted).ratio()
     return score if score >= MIN_SIMILARITY else None
+
+
+# Spellings Dutch speech can't tell apart, which Whisper mixes up in names it hasn't seen.
+_SOUND_RULES = [("ij", "ei"), ("ph", "f"), ("th", "t"), ("ck", "k"), ("dt", "t"), ("ch", "g"),
+                ("v", "f"), ("z", "s"), ("aa", "a"), ("ee", "e"), ("oo", "o"), ("uu", "u"),
+                ("ou", "au"), ("c", "k")]
+SOUND_ALIKE = 0.9  # ranks below an exact-letters match, above most spelling near-misses
+
+
+def _sounds(compact: str) -> str:
+    """A rough Dutch sound key: 'voorst' and 'forst' both give 'forst'."""
+    for written, heard in _SOUND_RULES:
+        compact = compact.replace(written, heard)
+    return compact[:-1] + "t" if compact.endswith("d") else compact
+
+
+def _capitalised(text: str) -> bool:
+    letters = [ch for ch in text if ch.isalpha()]
+    return bool(letters) and letters[0].isupper()
 
 
 def _edges_agree(window: Sequence[str], term: str) -> bool:

@@ -78,3 +78,14 @@ def test_short_terms_are_not_used_for_fixing() -> None:
 def test_term_accuracy() -> None:
     reference = "De opbouwwerker van Movisie. De opbouwwerker!"
     assert term_accuracy("de opbouw werker van movisie de opbouwwerker", reference, TERMS) == (2, 3)
+
+
+def test_sound_alike_names_are_respelled_but_common_words_are_not():
+    from pipeline.glossary import fix_spelling
+    from pipeline.model import Segment
+
+    segments = [Segment(id=0, start=0.0, end=4.0, text=" Vandaag zijn we in Forst, een dorp."),
+                Segment(id=1, start=4.0, end=8.0, text=" Het was koud, er lag vorst op het gras.")]
+    fixed = fix_spelling(segments, ["Voorst"])
+    assert fixed[0].text == " Vandaag zijn we in Voorst, een dorp."
+    assert fixed[1].text == segments[1].text
