@@ -43,6 +43,11 @@ def feed_guid(feed_url: str) -> str:
     return str(uuid.uuid5(PODCAST_NAMESPACE, bare))
 
 
+def without_date(stem: str) -> str:
+    """'2021-09-16-kijk-in-de-kernen' -> 'kijk-in-de-kernen': the date says nothing the feed doesn't."""
+    return re.sub(r"^\d{4}-\d{2}-\d{2}[-_ ]+(?=.)", "", stem)
+
+
 def slugify(text: str) -> str:
     """ASCII, lowercase, dash-separated: 'Kijk in de Kernen!' -> 'kijk-in-de-kernen'."""
     ascii_text = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode()
@@ -89,9 +94,7 @@ class Registry:
                             audio_hash=audio_hash, video_url=video_url)
         key = f"audio:{audio_hash}" if audio_hash else f"video:{video_url or stem}"
         guid = pinned_guid or str(uuid.uuid5(uuid.UUID(feed_guid(feed_url)), key))
-        # A leading date ("2021-09-16-...") says nothing the feed doesn't: keep URLs short.
-        name = re.sub(r"^\d{4}-\d{2}-\d{2}[-_ ]+(?=.)", "", stem)
-        return Identity(slug=self._free_slug(slugify(name), taken or set()), guid=guid,
+        return Identity(slug=self._free_slug(slugify(without_date(stem)), taken or set()), guid=guid,
                         stem=stem, audio_hash=audio_hash, video_url=video_url)
 
     def _free_slug(self, slug: str, taken: set[str]) -> str:

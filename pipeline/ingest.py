@@ -19,7 +19,7 @@ from pathlib import Path
 from pipeline import media
 from pipeline.config import ArchiveConfig, Sidecar, load_sidecar
 from pipeline.errors import ConfigError, DuplicateError, MediaError, Problem, WijkError, shown_path
-from pipeline.identity import Identity, Registry
+from pipeline.identity import Identity, Registry, without_date
 from pipeline.mediacache import MediaCache
 from pipeline.mediatags import FileTags, read_tags
 from pipeline.model import Chapter, Episode, MediaFile, MediaInfo
@@ -275,7 +275,7 @@ def _feed_url(config: ArchiveConfig) -> str:
 
 
 def _title_from_stem(stem: str) -> str:
-    words = re.sub(r"^\d{4}-\d{2}-\d{2}[-_ ]*", "", stem).replace("_", " ").replace("-", " ")
+    words = without_date(stem).replace("_", " ").replace("-", " ")
     return (words.strip() or stem).capitalize()
 
 

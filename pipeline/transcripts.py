@@ -132,13 +132,15 @@ class TranscriptStore:
 def master_json(episode: Episode, transcript: Transcript, key: str | None) -> dict[str, Any]:
     """The master file's content: a header saying whose transcript this is, then the data."""
     machine = transcript.provenance.status == "machine"
+    data = transcript.to_dict()
+    del data["tags"]  # tags are derived each build into <slug>.tags.json, not kept in the master
     return {
         "format": FORMAT,
         "episode": {"slug": episode.slug, "guid": episode.guid, "title": episode.title,
                     "source": episode.source.name if episode.source else None},
         "cache_key": key,
         "machine_hash": content_hash(transcript) if machine else None,
-        **transcript.to_dict(),
+        **data,
     }
 
 
