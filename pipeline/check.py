@@ -28,7 +28,8 @@ from pipeline.layout import FEED, SITE_DIR, SiteLayout
 from pipeline.media import CONTAINERS
 
 ITUNES = "http://www.itunes.com/dtds/podcast-1.0.dtd"
-PODCAST = "https://podcastindex.org/namespace/1.0"
+PODCAST = "https://github.com/Podcastindex-org/podcast-namespace/blob/main/docs/1.0.md"
+PODCAST_ALIAS = "https://podcastindex.org/namespace/1.0"  # the same namespace, per its spec
 ATOM = "http://www.w3.org/2005/Atom"
 NS = {"itunes": ITUNES, "podcast": PODCAST, "atom": ATOM}
 CHAPTERS_TYPE = "application/json+chapters"
@@ -79,12 +80,21 @@ def check_site(root: Path, config: ArchiveConfig) -> list[str]:
         tree = etree.parse(str(path), etree.XMLParser(resolve_entities=False, no_network=True))
     except etree.XMLSyntaxError as error:
         return [f"{shown}: not well-formed XML: {error}"]
+    _one_podcast_namespace(tree)
     channel = tree.getroot().find("channel")
     if tree.getroot().tag != "rss" or tree.getroot().get("version") != "2.0" or channel is None:
         return [f"{shown}: not an RSS 2.0 feed (<rss version=\"2.0\"><channel>)"]
     problems = [*check_channel(channel, config), *check_items(channel),
                 *check_links(channel, layout)]
     return [f"{shown}: {problem}" for problem in problems]
+
+
+def _one_podcast_namespace(tree: etree._ElementTree) -> None:
+    """Give podcast: elements under the namespace's other URI the URI the checks look for."""
+    alias = f"{{{PODCAST_ALIAS}}}"
+    for element in tree.iter():
+        if isinstance(element.tag, str) and element.tag.startswith(alias):
+            element.tag = f"{{{PODCAST}}}{element.tag[len(alias):]}"
 
 
 # --- tags ---------------------------------------------------------------------------------------

@@ -1,7 +1,7 @@
 """feedgen extensions: the Podcasting 2.0 namespace, and two corrections to feedgen's own output.
 
 feedgen writes only RSS, Atom and iTunes tags; every `podcast:` tag needs an extension
-(https://podcastindex.org/namespace/1.0, tag documents in Podcastindex-org/podcast-namespace).
+(tag documents in Podcastindex-org/podcast-namespace).
 Only pipeline.feed imports this module. The extensions hold plain data (`ChannelTags`,
 `ItemTags`) that feed.py fills in, instead of feedgen's get/set methods:
 
@@ -18,7 +18,11 @@ from datetime import datetime
 from feedgen.ext.base import BaseEntryExtension, BaseExtension
 from lxml import etree
 
-NAMESPACE = "https://podcastindex.org/namespace/1.0"
+# The namespace has two URIs, and its spec (docs/1.0.md) says: "Clients which recognize this
+# namespace must also recognize `https://github.com/Podcastindex-org/podcast-namespace/blob/main/
+# docs/1.0.md` as identical" to https://podcastindex.org/namespace/1.0. So every client knows the
+# GitHub URI, while some (gPodder's podcastparser 0.6.11) know only that one: the feed uses it.
+NAMESPACE = "https://github.com/Podcastindex-org/podcast-namespace/blob/main/docs/1.0.md"
 ITUNES_NAMESPACE = "http://www.itunes.com/dtds/podcast-1.0.dtd"
 EXTENSION = "podcastindex"  # the attribute name feedgen gives the extension instance
 CORRECTIONS = "corrections"

@@ -45,6 +45,19 @@ def test_a_good_site_has_no_problems(site):
     assert check_site(site.root, site.config) == []
 
 
+def test_the_namespace_s_other_uri_is_checked_the_same(site):
+    """A feed declaring podcast: by https://podcastindex.org/namespace/1.0 gets the same checks."""
+    feed = site.layout.path("feed.xml")
+    feed.write_bytes(feed.read_bytes().replace(
+        NS["podcast"].encode(), b"https://podcastindex.org/namespace/1.0"))
+    assert b"podcastindex.org/namespace/1.0" in feed.read_bytes()
+    assert check_site(site.root, site.config) == []
+    chapters = site.layout.path(site.layout.chapters("kijk-in-de-kernen"))
+    chapters.unlink()
+    [problem] = check_site(site.root, site.config)
+    assert "no such file site/chapters/kijk-in-de-kernen.json" in problem
+
+
 def test_wrong_enclosure_length_is_found(site):
     episode = site.episode("kneuterigheid-verdient-een-standbeeld")
     media = site.layout.path(site.layout.media(episode))
