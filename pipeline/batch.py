@@ -3,13 +3,18 @@
 For each local episode the stored master decides: current (same audio, same settings) -> kept;
 corrected by an editor -> kept (unless `force`); otherwise the engine transcribes it. The engine
 is loaded once, and only when something needs it. Derived files (VTT, SRT, TXT, JSON) are
-rewritten from every master, so an edited master shows everywhere after the next build.
+remade from a master whenever it (or the sidecar's speaker names, or the writers) changed, so an
+edited master shows everywhere after the next build. A master nothing has changed is not even
+read: the build memo (pipeline.memo) knows its digest, cache key and status, and later stages
+ask `ArchiveTranscripts` for the few transcripts they need.
 """
 
 from __future__ import annotations
 
 import sys
 import time
+from collections.abc import Iterator
+from concurrent.futures import Executor, as_completed
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -17,26 +22,61 @@ import click
 from tqdm import tqdm
 
 from pipeline.config import TranscriptionSettings
-from pipeline.engines import Engine, get_engine
 from pipeline.corrections import WrittenLog, from_captions
-from pipeline.diarize import assign_speakers, diarize
 from pipeline.errors import Problem, TranscriptError, WijkError, shown_path
 from pipeline.model import Episode, Transcript
 from pipeline.report import clock
 from pipeline.transcribe import transcribe_audio
+from pipeline.workers import (JobResult, TranscriptionJob, engine_for, local_pool, run_job,
+                              worker_settings)
 from pipeline.transcripts import TranscriptStore, cache_key
 from pipeline.fsutil import write_text_if_changed
-from pipeline.writers import get_writer, write_formats
+from pipeline.memo import BuildMemo, code_digest, digest_of
+from pipeline.captions import cut_cues
+from pipeline.writers import CaptionWriter, get_writer, write_formats
 
 DERIVED_FORMATS = ("vtt", "srt", "txt", "json")
 
 
+WRITERS_CODE = code_digest(*(Path(__file__).parent / name for name in (
+    "writers.py", "captions.py", "batch.py", "model.py")))
+
+
+class ArchiveTranscripts:
+    """Every episode's current transcript by slug, read from transcripts/ only when asked for.
+
+    `digests` has the master's digest for every episode with a transcript: later stages key
+    their own outputs on it, so they too can skip unchanged episodes without reading them.
+    """
+
+    def __init__(self, store: TranscriptStore, episodes: list[Episode]) -> None:
+        self.store = store
+        self.loaded: dict[str, Transcript] = {}
+        self.digests: dict[str, str] = {}
+        self._episodes = {episode.slug: episode for episode in episodes}
+
+    def __contains__(self, slug: str) -> bool:
+        return slug in self.digests
+
+    def get(self, slug: str) -> Transcript | None:
+        """The transcript (sidecar names applied); not kept in memory if it was not already."""
+        if slug in self.loaded or slug not in self.digests:
+            return self.loaded.get(slug)
+        stored = self.store.load(slug)
+        return _with_speakers(stored.transcript, self._episodes[slug]) if stored else None
+
+    def keep(self, slug: str, transcript: Transcript, digest: str) -> None:
+        self.loaded[slug] = transcript
+        self.digests[slug] = digest
+
+
 @dataclass
 class BatchResult:
-    transcripts: dict[str, Transcript] = field(default_factory=dict)  # by slug
+    transcripts: ArchiveTranscripts
     problems: list[Problem] = field(default_factory=list)
     transcribed: list[str] = field(default_factory=list)
     kept: list[str] = field(default_factory=list)
+    workers: set[int] = field(default_factory=set)  # the processes that transcribed
     audio_seconds: float = 0.0
     wall_seconds: float = 0.0
     written: int = 0  # masters and derived files (re)written
@@ -50,48 +90,187 @@ class BatchResult:
                 f"{len(self.kept)} kept as they were.")
 
 
-class _LazyEngine:
-    """Load the model on first use: a build with nothing new never pays for it."""
-
-    def __init__(self, settings: TranscriptionSettings) -> None:
-        self.settings = settings
-        self._engine: Engine | None = None
-
-    def get(self) -> Engine:
-        if self._engine is None:
-            self._engine = get_engine(self.settings)
-        return self._engine
-
-
 def transcribe_archive(root: Path, episodes: list[Episode], settings: TranscriptionSettings,
-                       force: bool = False) -> BatchResult:
-    """Bring every local episode's master up to date and regenerate its derived files."""
+                       force: bool = False, memo: BuildMemo | None = None, workers: int = 1,
+                       executor: Executor | None = None) -> BatchResult:
+    """Bring every local episode's master up to date and regenerate its derived files.
+
+    New episodes are transcribed `workers` at a time in worker processes (1: here, with a
+    progress bar), or by `executor` (a Dask cluster's, see pipeline.workers) when given.
+    """
     store = TranscriptStore(root)
-    engine = _LazyEngine(settings)
+    memo = memo or BuildMemo()
     written = WrittenLog(store.folder)
-    result = BatchResult()
+    result = BatchResult(ArchiveTranscripts(store, episodes))
+    todo: list[Episode] = []
     for episode in episodes:
         if episode.source is None or episode.media is None:
             continue  # a video that lives elsewhere has no audio here to transcribe
         try:
-            _take_caption_corrections(store, written, episode)
-            transcript = _bring_up_to_date(store, engine, episode, settings, force, result)
-            result.written += _write_derived(transcript, store.folder, episode.slug, written)
+            _take_caption_corrections(store, written, episode, memo)
+            if not force and _untouched(store, episode, settings, written, memo, result):
+                continue
+            stored = _still_current(store, episode, settings, force)
+            if stored is None:
+                todo.append(episode)
+                continue
+            result.kept.append(episode.slug)
+            _finish(store, episode, settings, _with_speakers(stored, episode), written, memo, result)
         except WijkError as error:
             result.problems.append(Problem.from_error(root, error, episode.source))
-            continue
-        if not any(not segment.flagged for segment in transcript.segments):
-            result.problems.append(Problem(shown_path(root, episode.source),
-                                           "no speech found: the transcript is empty", fatal=False))
-        result.transcripts[episode.slug] = transcript
+    for episode, outcome in _transcribe(todo, settings, workers, executor, result):
+        try:
+            if isinstance(outcome, WijkError):
+                raise outcome
+            transcript = _with_speakers(outcome, episode)
+            key = cache_key(episode.media.audio_hash, settings, _speaker_count(episode))
+            store.save(episode, transcript, key, force=force)
+            result.written += 1
+            _finish(store, episode, settings, transcript, written, memo, result)
+        except WijkError as error:
+            result.problems.append(Problem.from_error(root, error, episode.source))
     written.save()
     return result
 
 
+def _still_current(store: TranscriptStore, episode: Episode, settings: TranscriptionSettings,
+                   force: bool) -> Transcript | None:
+    """The stored master if it needs no new transcription: same audio and settings, or an
+    editor's correction (unless `force`)."""
+    key = cache_key(episode.media.audio_hash, settings, _speaker_count(episode))
+    stored = store.load(episode.slug)
+    if stored is not None and (stored.corrected and not force or store.is_current(stored, key)):
+        return stored.transcript
+    return None
+
+
+def _finish(store: TranscriptStore, episode: Episode, settings: TranscriptionSettings,
+            transcript: Transcript, written: WrittenLog, memo: BuildMemo,
+            result: BatchResult) -> None:
+    """Derived files from the master, remembered for the next build; warn about no speech."""
+    result.written += _write_derived(transcript, store.folder, episode.slug, written)
+    _remember(store, episode, settings, transcript, written, memo, result)
+    _warn_if_empty(store.folder.parent, episode, transcript.is_empty, result)
+
+
+def _transcribe(episodes: list[Episode], settings: TranscriptionSettings, workers: int,
+                executor: Executor | None,
+                result: BatchResult) -> Iterator[tuple[Episode, Transcript | WijkError]]:
+    """Each episode with its new transcript (or the error), in the order they finish."""
+    if not episodes:
+        return
+    started = time.monotonic()
+    if executor is None and workers <= 1:
+        outcomes = ((e, _here(e, settings)) for e in episodes)
+    else:
+        outcomes = _elsewhere(episodes, worker_settings(settings, workers),
+                              executor or local_pool(min(workers, len(episodes))),
+                              on_cluster=executor is not None)
+    for episode, outcome in outcomes:
+        if isinstance(outcome, JobResult):
+            _report(episode, outcome, result)
+            outcome = outcome.transcript
+        yield episode, outcome
+    result.wall_seconds = time.monotonic() - started
+
+
+def _job(episode: Episode, settings: TranscriptionSettings,
+         carry_audio: bool = False) -> TranscriptionJob:
+    """`carry_audio`: send the file's bytes (cluster workers may not share this disk)."""
+    audio = episode.source.read_bytes() if carry_audio else episode.source
+    return TranscriptionJob(slug=episode.slug, name=episode.source.name, audio=audio,
+                            audio_hash=episode.media.audio_hash,
+                            speakers=_speaker_count(episode), settings=settings)
+
+
+def _here(episode: Episode, settings: TranscriptionSettings) -> JobResult | WijkError:
+    """In this process, with a progress bar showing audio position and ETA."""
+    total = round(episode.media.duration, 1)
+    with tqdm(total=total, unit="s", desc=_shorten(episode.slug, 32), leave=False,
+              disable=not _interactive(), bar_format="{desc} {bar} {n:.0f}/{total:.0f} s audio "
+              "[{elapsed}<{remaining}]") as bar:
+
+        def progress(position: float) -> None:
+            bar.update(max(0.0, min(position, total) - bar.n))
+
+        try:
+            return run_job(_job(episode, settings), progress=progress)
+        except WijkError as error:
+            return error
+
+
+def _elsewhere(episodes: list[Episode], settings: TranscriptionSettings, executor: Executor,
+               on_cluster: bool) -> Iterator[tuple[Episode, JobResult | WijkError]]:
+    """In worker processes or on a cluster: all submitted at once, taken as they finish."""
+    try:
+        futures = {executor.submit(run_job, _job(e, settings, on_cluster)): e for e in episodes}
+        for future in as_completed(futures):
+            try:
+                yield futures[future], future.result()
+            except WijkError as error:
+                yield futures[future], error
+    finally:
+        if not on_cluster:  # our own pool; a cluster's client is closed by its owner
+            executor.shutdown(cancel_futures=True)
+
+
+def _report(episode: Episode, done: JobResult, result: BatchResult) -> None:
+    result.transcribed.append(episode.slug)
+    result.workers.add(done.worker)
+    result.audio_seconds += episode.media.duration
+    if not _interactive():
+        speed = episode.media.duration / done.seconds if done.seconds else 0.0
+        click.echo(f"transcribed {episode.slug}: {clock(episode.media.duration)} of audio in "
+                   f"{done.seconds:.1f} s ({speed:.1f}x real time)", err=True)
+
+
+def _derived_key(episode: Episode, settings: TranscriptionSettings, master: str) -> str:
+    """What the master's derived files are made from: its bytes, the names, the writers."""
+    return digest_of(master, episode.speakers, WRITERS_CODE,
+                     cache_key(episode.media.audio_hash, settings, _speaker_count(episode)))
+
+
+def _untouched(store: TranscriptStore, episode: Episode, settings: TranscriptionSettings,
+               written: WrittenLog, memo: BuildMemo, result: BatchResult) -> bool:
+    """True when the master and its derived files are exactly as the last build left them and
+    nothing they depend on changed: then none of them is read or rewritten."""
+    master = memo.file_digest(store.master_path(episode.slug))
+    entry = written.sources.get(episode.slug)
+    if master is None or not entry or entry.get("key") != _derived_key(episode, settings, master):
+        return False
+    for name in DERIVED_FORMATS:
+        path = store.folder / f"{episode.slug}.{get_writer(name).extension}"
+        if memo.file_digest(path) != written.hashes.get(path.name):
+            return False
+    result.kept.append(episode.slug)
+    result.transcripts.digests[episode.slug] = master
+    _warn_if_empty(store.folder.parent, episode, bool(entry.get("empty")), result)
+    return True
+
+
+def _remember(store: TranscriptStore, episode: Episode, settings: TranscriptionSettings,
+              transcript: Transcript, written: WrittenLog, memo: BuildMemo,
+              result: BatchResult) -> None:
+    master = memo.file_digest(store.master_path(episode.slug))
+    result.transcripts.keep(episode.slug, transcript, master)
+    written.record_source(episode.slug, {"key": _derived_key(episode, settings, master),
+                                         "empty": transcript.is_empty})
+    for name in DERIVED_FORMATS:  # digest what was written now, so the next build needn't
+        memo.file_digest(store.folder / f"{episode.slug}.{get_writer(name).extension}")
+
+
+def _warn_if_empty(root: Path, episode: Episode, empty: bool, result: BatchResult) -> None:
+    if empty:
+        result.problems.append(Problem(shown_path(root, episode.source),
+                                       "no speech found: the transcript is empty", fatal=False))
+
+
 def _take_caption_corrections(store: TranscriptStore, written: WrittenLog,
-                              episode: Episode) -> None:
+                              episode: Episode, memo: BuildMemo) -> None:
     """An editor changed <slug>.vtt: make its cues the (corrected) master transcript."""
     captions = store.folder / f"{episode.slug}.vtt"
+    if memo.file_digest(captions) == written.hashes.get(captions.name):
+        return  # as the build wrote it (or absent and never written)
     text = written.edited(captions)
     stored = store.load(episode.slug) if text is not None else None
     if text is None or stored is None:
@@ -107,72 +286,28 @@ def _take_caption_corrections(store: TranscriptStore, written: WrittenLog,
     click.echo(f"{episode.slug}: took the corrections made in {captions.name}.", err=True)
 
 
-def _bring_up_to_date(store: TranscriptStore, engine: _LazyEngine, episode: Episode,
-                      settings: TranscriptionSettings, force: bool,
-                      result: BatchResult) -> Transcript:
-    key = cache_key(episode.media.audio_hash, settings, _speaker_count(episode))
-    stored = store.load(episode.slug)
-    if stored is not None and (stored.corrected and not force or store.is_current(stored, key)):
-        result.kept.append(episode.slug)
-        return _with_speakers(stored.transcript, episode)
-    started = time.monotonic()
-    transcript = _transcribe_one(engine.get(), episode, settings)
-    transcript = _label_speakers(transcript, episode, settings)
-    elapsed = time.monotonic() - started
-    transcript = _with_speakers(transcript, episode)
-    store.save(episode, transcript, key, force=force)
-    result.written += 1
-    result.transcribed.append(episode.slug)
-    result.audio_seconds += episode.media.duration
-    result.wall_seconds += elapsed
-    if not _interactive():
-        speed = episode.media.duration / elapsed if elapsed else 0.0
-        click.echo(f"transcribed {episode.slug}: {clock(episode.media.duration)} of audio in "
-                   f"{elapsed:.1f} s ({speed:.1f}x real time)", err=True)
-    return transcript
-
-
 def _write_derived(transcript: Transcript, folder: Path, slug: str, log: WrittenLog) -> int:
-    """VTT, SRT, TXT and JSON from the master; unchanged files are left alone."""
+    """VTT, SRT, TXT and JSON from the master; unchanged files are left alone. The caption
+    formats share one cutting of the cues (the costly part)."""
     count = 0
+    cues = None
     for name in DERIVED_FORMATS:
         writer = get_writer(name)
         path = folder / f"{slug}.{writer.extension}"
-        text = writer.render(transcript)
+        if isinstance(writer, CaptionWriter):
+            cues = cues if cues is not None else cut_cues(transcript, writer.rules)
+            text = writer.render_cues(cues, transcript.provenance)
+        else:
+            text = writer.render(transcript)
         count += write_text_if_changed(path, text)
         log.record(path.name, text)
     return count
-
-
-def _transcribe_one(engine: Engine, episode: Episode,
-                    settings: TranscriptionSettings) -> Transcript:
-    """Run the engine with a progress bar showing audio position and ETA."""
-    total = round(episode.media.duration, 1)
-    with tqdm(total=total, unit="s", desc=_shorten(episode.slug, 32), leave=False,
-              disable=not _interactive(), bar_format="{desc} {bar} {n:.0f}/{total:.0f} s audio "
-              "[{elapsed}<{remaining}]") as bar:
-
-        def progress(position: float) -> None:
-            bar.update(max(0.0, min(position, total) - bar.n))
-
-        return transcribe_audio(episode.source, settings, engine=engine, progress=progress,
-                                audio_hash=episode.media.audio_hash)
 
 
 def _speaker_count(episode: Episode) -> int | None:
     """How many speakers the sidecar names as a list (a mapping names detected slots)."""
     names = episode.speakers
     return len(names) if isinstance(names, list) and names else None
-
-
-def _label_speakers(transcript: Transcript, episode: Episode,
-                    settings: TranscriptionSettings) -> Transcript:
-    """Who speaks when, for a transcript just made (an editor's master never comes here)."""
-    count = _speaker_count(episode)
-    if not settings.diarize or count == 1:
-        return transcript  # a single named speaker: _with_speakers gives them every segment
-    turns = diarize(episode.source, num_speakers=count)
-    return assign_speakers(transcript, turns)
 
 
 def _with_speakers(transcript: Transcript, episode: Episode) -> Transcript:
@@ -210,14 +345,13 @@ def transcribe_files(files: list[Path], settings: TranscriptionSettings, formats
     """`wijk transcribe`: any media files, written as `<output>/<stem>.<ext>` per format."""
     from pipeline import media
 
-    engine = _LazyEngine(settings)
     problems = []
     for path in files:
         try:
             media.probe(path)
             scan = media.scan_audio(path)
             started = time.monotonic()
-            transcript = transcribe_audio(path, settings, engine=engine.get(),
+            transcript = transcribe_audio(path, settings, engine=engine_for(settings),
                                           audio_hash=scan.audio_hash)
             written = write_formats(transcript, output, path.stem, formats)
         except WijkError as error:

@@ -12,24 +12,28 @@ from pathlib import Path
 
 import click
 
-from pipeline.batch import transcribe_archive
+from pipeline.batch import ArchiveTranscripts, transcribe_archive
 from pipeline.config import load_archive
 from pipeline.errors import Problem
 from pipeline.fsutil import archive_lock, remove_temporaries
 from pipeline.identity import Registry
 from pipeline.ingest import Inventory, ingest
 from pipeline.layout import SITE_DIR, SiteLayout
-from pipeline.model import Episode, Transcript
+from pipeline.memo import BuildMemo
+from pipeline.model import Episode, Tag
 from pipeline.publish import publish_assets, publish_feed
 from pipeline.site import render_site
 from pipeline.tag import tag_archive
 from pipeline.transcripts import TRANSCRIPTS_DIR, TranscriptStore
+from pipeline.workers import cluster_executor, default_workers
 
 
 @dataclass
 class BuildResult:
     episodes: list[Episode] = field(default_factory=list)
-    transcripts: dict[str, Transcript] = field(default_factory=dict)
+    transcripts: ArchiveTranscripts | None = None  # every transcript, read when asked for
+    tags: dict[str, list[Tag]] = field(default_factory=dict)  # by slug
+    transcribed_by: set[int] = field(default_factory=set)  # process ids of the workers
     problems: list[Problem] = field(default_factory=list)
     strict: bool = False
     changed: int = 0  # files written or removed
@@ -39,13 +43,19 @@ class BuildResult:
         return not any(p.fatal or self.strict for p in self.problems)
 
 
-def run(root: Path, strict: bool = False, force: bool = False, wait: bool = False) -> BuildResult:
-    """Build the archive at `root`. Bad episodes are reported and skipped; the rest publish."""
+def run(root: Path, strict: bool = False, force: bool = False, wait: bool = False,
+        workers: int | None = None, cluster: str | None = None) -> BuildResult:
+    """Build the archive at `root`. Bad episodes are reported and skipped; the rest publish.
+
+    `workers`: episodes transcribed at once (None: the archive's setting); `cluster`: the
+    address of a Dask scheduler to transcribe on instead.
+    """
     config = load_archive(root)
-    with archive_lock(root, wait=wait):
+    with archive_lock(root, wait=wait), cluster_executor(cluster) as executor:
         for folder in (root / TRANSCRIPTS_DIR, root / SITE_DIR):
             remove_temporaries(folder)
         registry = Registry.load(root)
+        memo = BuildMemo.load(root)  # what the last build made from what: unchanged work is skipped
 
         # 1. Ingest: media files and sidecars -> Episodes with permanent identities.
         inventory = ingest(root, config, registry)
@@ -54,14 +64,18 @@ def run(root: Path, strict: bool = False, force: bool = False, wait: bool = Fals
                              strict=strict)
 
         # 2. Transcribe what is new or changed; keep current and corrected transcripts.
-        batch = transcribe_archive(root, result.episodes, config.transcription, force=force)
+        batch = transcribe_archive(root, result.episodes, config.transcription, force=force,
+                                   memo=memo, executor=executor,
+                                   workers=_workers(workers, config.transcription.workers))
         result.transcripts = batch.transcripts
+        result.transcribed_by = batch.workers
         result.problems += batch.problems
         result.changed += batch.written
         click.echo(batch.summary())
 
         # 3. Tag every transcript by case and lesson, with the passages as evidence.
         tagged = tag_archive(root, result.episodes, result.transcripts)
+        result.tags = tagged.tags
         result.problems += tagged.problems
         result.changed += tagged.written
 
@@ -70,16 +84,22 @@ def run(root: Path, strict: bool = False, force: bool = False, wait: bool = Fals
         result.problems += published.problems
         # 5. The site: a page per episode, case and lesson, and the search index.
         site = render_site(root, config, published.episodes, result.transcripts,
-                           SiteLayout(root, config.base_url))
+                           SiteLayout(root, config.base_url), tagged.tags, memo)
         result.problems += [Problem(Path(SITE_DIR), message, fatal=False)
                             for message in site.problems]
         # 6. The feed last: it links each episode's page, now in place.
         feed_changed = publish_feed(root, config, published.episodes)
         result.changed += (published.written + published.removed + site.written + site.removed
                            + feed_changed)
+        memo.save()
 
     _summarise(root, result)
     return result
+
+
+def _workers(option: int | None, setting: int) -> int:
+    chosen = setting if option is None else option
+    return chosen or default_workers()
 
 
 def _register(root: Path, registry: Registry, inventory: Inventory) -> None:

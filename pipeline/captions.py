@@ -304,6 +304,9 @@ class _Run:
 
     def __init__(self, tokens: list[_Token], reserve: int, rules: CaptionRules) -> None:
         self.tokens, self.reserve, self.rules = tokens, reserve, rules
+        self.max_end_delay = to_ms(rules.max_end_delay)
+        self.min_duration = to_ms(rules.min_duration)
+        self.max_duration = to_ms(rules.max_duration)
         self.chars = [0]
         self.sentence_end = []  # index of the last token at or before each that ends a sentence
         for index, token in enumerate(tokens):
@@ -311,6 +314,9 @@ class _Run:
             self.chars.append(self.chars[-1] + len(token.text) + space)
             ends = token.text.rstrip(_CLOSERS)[-1:] in tuple(SENTENCE_END)
             self.sentence_end.append(index if ends else (self.sentence_end[-1] if index else -1))
+        # Break costs depend on the two tokens only: computed once, looked up by the search.
+        self.line_break = [0.0] + [self.break_cost(k, True) for k in range(1, len(tokens))]
+        self.cue_break = [0.0] + [self.break_cost(k, False) for k in range(1, len(tokens))]
 
     def length(self, i: int, j: int) -> int:
         """Characters of tokens[i:j] on one line."""
@@ -339,12 +345,13 @@ class _Run:
             return 2.5  # breaking before "en", "maar", "van" is good style
         return 4.0
 
-    def layout(self, i: int, j: int) -> tuple[float, list[str]] | None:
-        """The best one- or two-line layout of tokens[i:j], or None if none fits."""
+    def layout(self, i: int, j: int) -> tuple[float, int] | None:
+        """The best one- or two-line layout of tokens[i:j]: its cost and where the second
+        line starts (j for one line); None if none fits."""
         width = self.rules.max_line_chars
         reserve = self.reserve if i == 0 else 0
         if self.length(i, j) + reserve <= width:
-            return 0.0, [self.text(i, j)]
+            return 0.0, j
         if self.rules.max_lines < 2:
             return None
         best: tuple[float, int] | None = None
@@ -356,22 +363,26 @@ class _Run:
                 continue
             # Balanced lines, slightly bottom-heavy (Netflix: "pyramid" shape preferred).
             shape = 0.05 * abs(top - bottom) + (0.2 if top > bottom else 0.0)
-            cost = self.break_cost(k, True) + shape
+            cost = self.line_break[k] + shape
             if best is None or cost < best[0]:
                 best = (cost, k)
         if best is None:
             return None
-        return 0.5 + best[0], [self.text(i, best[1]), self.text(best[1], j)]
+        return 0.5 + best[0], best[1]
+
+    def lines(self, i: int, k: int, j: int) -> list[str]:
+        """The text of a cue of tokens[i:j] whose second line (if k < j) starts at k."""
+        return [self.text(i, k)] + ([self.text(k, j)] if k < j else [])
 
     def timing_cost(self, i: int, j: int) -> float:
         """Penalties for cues that would be read too fast or flash by too briefly."""
         first, last = self.tokens[i], self.tokens[j - 1]
-        limit = last.end + to_ms(self.rules.max_end_delay)
+        limit = last.end + self.max_end_delay
         room = (min(self.tokens[j].start, limit) if j < len(self.tokens) else limit) - first.start
         chars = self.length(i, j) + (self.reserve if i == 0 else 0)
         cps = chars * 1000 / max(room, 1)
         cost = max(0.0, cps - self.rules.max_cps) * 0.5
-        if room < to_ms(self.rules.min_duration):
+        if room < self.min_duration:
             cost += 2.0
         if j - i == 1 and len(self.tokens) > 1:
             cost += 1.5  # a lone word on screen: prefer keeping it with its neighbours
@@ -388,7 +399,7 @@ class _Run:
             return 0.0
         pause = min(self.tokens[j].start - self.tokens[j - 1].end, 1000) / 1000
         bonus = 2.0 * pause + (1.5 if self.tokens[j - 1].segment_end else 0.0)
-        return max(0.0, self.break_cost(j, False) - bonus)
+        return max(0.0, self.cue_break[j] - bonus)
 
     def fits(self, i: int, j: int) -> bool:
         """Whether tokens[i:j] could be one cue: few enough characters, short enough speech."""
@@ -397,16 +408,14 @@ class _Run:
         rules = self.rules
         chars = self.length(i, j) + (self.reserve if i == 0 else 0)
         duration = self.tokens[j - 1].end - self.tokens[i].start
-        return chars <= rules.max_lines * rules.max_line_chars and duration <= to_ms(
-            rules.max_duration
-        )
+        return chars <= rules.max_lines * rules.max_line_chars and duration <= self.max_duration
 
     def cut(self) -> list[tuple[int, int, list[str]]]:
         """Split the run into cues with the least total cost: (first, end, lines) each."""
         n = len(self.tokens)
-        best: list[tuple[float, int, list[str]]] = [(0.0, n, [])] * (n + 1)
+        best: list[tuple[float, int, int]] = [(0.0, n, n)] * (n + 1)
         for i in range(n - 1, -1, -1):
-            choice: tuple[float, int, list[str]] | None = None
+            choice: tuple[float, int, int] | None = None
             for j in range(i + 1, n + 1):
                 if not self.fits(i, j):
                     break
@@ -421,8 +430,8 @@ class _Run:
             best[i] = choice
         cues, i = [], 0
         while i < n:
-            _, j, lines = best[i]
-            cues.append((i, j, lines))
+            _, j, k = best[i]
+            cues.append((i, j, self.lines(i, k, j)))
             i = j
         return cues
 

@@ -23,20 +23,35 @@ WRITTEN_FILE = "written.json"
 
 
 class WrittenLog:
-    """What the build last wrote to each derived file: to tell our files from editors' edits."""
+    """What the build last wrote to each derived file: to tell our files from editors' edits.
+
+    `hashes`: file name -> sha256 of what the build wrote. `sources`: slug -> what that
+    episode's derived files were made from (a key over the master and the writers), so a
+    build, even on a fresh clone, knows they are current without remaking them.
+    """
 
     def __init__(self, folder: Path) -> None:
         self.path = folder / WRITTEN_FILE
         try:
-            self.hashes: dict[str, str] = json.loads(self.path.read_text(encoding="utf-8"))
+            data = json.loads(self.path.read_text(encoding="utf-8"))
         except (OSError, ValueError):
-            self.hashes = {}
+            data = {}
+        if isinstance(data.get("files"), dict):
+            self.hashes: dict[str, str] = data["files"]
+            self.sources: dict[str, dict] = data.get("sources") or {}
+        else:  # the first layout: file hashes only
+            self.hashes, self.sources = data, {}
         self._dirty = False
 
     def record(self, name: str, text: str) -> None:
         digest = _sha(text)
         if self.hashes.get(name) != digest:
             self.hashes[name] = digest
+            self._dirty = True
+
+    def record_source(self, slug: str, source: dict) -> None:
+        if self.sources.get(slug) != source:
+            self.sources[slug] = source
             self._dirty = True
 
     def edited(self, path: Path) -> str | None:
@@ -49,7 +64,8 @@ class WrittenLog:
 
     def save(self) -> None:
         if self._dirty:
-            write_text(self.path, json.dumps(self.hashes, indent=1, sort_keys=True) + "\n")
+            data = {"files": self.hashes, "sources": self.sources}
+            write_text(self.path, json.dumps(data, indent=1, sort_keys=True) + "\n")
             self._dirty = False
 
 

@@ -12,6 +12,7 @@ import datetime as dt
 import re
 import time
 from collections import defaultdict
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from email.utils import parsedate_to_datetime
 from pathlib import Path
@@ -23,6 +24,7 @@ from pipeline.identity import Identity, Registry, without_date
 from pipeline.mediacache import MediaCache
 from pipeline.mediatags import FileTags, read_tags
 from pipeline.model import Chapter, Episode, MediaFile, MediaInfo
+from pipeline.workers import usable_cores
 
 EPISODES_DIR = "episodes"
 SIDECAR_SUFFIXES = (".yaml", ".yml")
@@ -30,6 +32,10 @@ LONG_TITLE = 150  # characters; Apple truncates titles in lists well before this
 # Files editors' tools leave behind while saving or copying: never episodes, never errors.
 TEMPORARY = re.compile(r"(^~\$|^\.|~$|\.(part|partial|crdownload|download|tmp|swp|swx|bak)$)",
                        re.IGNORECASE)
+
+
+# What inspecting a media file gave: its info and tags, or the error to report for it.
+Inspected = tuple[MediaInfo, FileTags] | WijkError | OSError
 
 
 @dataclass
@@ -41,6 +47,7 @@ class Inventory:
     identities: dict[str, Identity] = field(default_factory=dict)  # by slug
     cache: MediaCache = field(default_factory=MediaCache)
     stems: set[str] = field(default_factory=set)  # every name seen, good or bad
+    inspected: dict[Path, Inspected] = field(default_factory=dict)  # probed ahead, in parallel
 
     @property
     def errors(self) -> list[Problem]:
@@ -66,7 +73,9 @@ def ingest(root: Path, config: ArchiveConfig, registry: Registry | None = None) 
     inventory = Inventory(cache=MediaCache.load(root))
     seen_audio: dict[str, Path] = {}
     folder = root / EPISODES_DIR
-    for entry in find_entries(folder, inventory):
+    entries = find_entries(folder, inventory)
+    inventory.inspected = _inspect_new(root, entries, inventory.cache)
+    for entry in entries:
         inventory.stems.add(entry.stem)
         try:
             episode, identity = read_entry(root, entry, config, registry, inventory, seen_audio)
@@ -85,6 +94,30 @@ def ingest(root: Path, config: ArchiveConfig, registry: Registry | None = None) 
     inventory.episodes.sort(key=lambda e: (e.date or dt.datetime.min.replace(tzinfo=dt.UTC), e.slug))
     inventory.cache.save()
     return inventory
+
+
+def _inspect_new(root: Path, entries: list[_Entry], cache: MediaCache) -> dict[Path, Inspected]:
+    """Probe every media file the cache doesn't know, a few at a time (ffprobe and ffmpeg are
+    separate processes, so threads keep every core busy). Errors are kept for their episode."""
+    new = [path for entry in entries for path in entry.media if not _cached(root, path, cache)]
+    if len(new) < 2:
+        return {}
+    with ThreadPoolExecutor(max_workers=min(len(new), usable_cores() + 1)) as pool:
+        return dict(zip(new, pool.map(_inspect_or_error, new)))
+
+
+def _cached(root: Path, path: Path, cache: MediaCache) -> bool:
+    try:
+        return cache.lookup(root, path) is not None
+    except OSError:
+        return False  # gone or unreadable: reading it again reports it
+
+
+def _inspect_or_error(path: Path) -> Inspected:
+    try:
+        return _inspect(path)
+    except (WijkError, OSError) as error:
+        return error
 
 
 def _still_copying(root: Path, error: MediaError, wait: float = 0.5) -> Problem | None:
@@ -157,7 +190,7 @@ def _by_preference(paths: list[Path]) -> list[Path]:
 
 def _read_media(root: Path, path: Path, inventory: Inventory,
                 seen_audio: dict[str, Path]) -> tuple[MediaFile, FileTags]:
-    info, tags = inventory.cache.lookup(root, path) or _inspect(path)
+    info, tags = inventory.cache.lookup(root, path) or _inspected(path, inventory)
     inventory.cache.store(root, path, info, tags)
     if info.audio_hash in seen_audio:
         raise DuplicateError(
@@ -166,6 +199,14 @@ def _read_media(root: Path, path: Path, inventory: Inventory,
     for warning in tags.warnings:
         inventory.problems.append(Problem(shown_path(root, path), warning, fatal=False))
     return MediaFile(path=path, info=info), tags
+
+
+def _inspected(path: Path, inventory: Inventory) -> tuple[MediaInfo, FileTags]:
+    """What _inspect_new found for `path` (raising what it raised), or inspect it now."""
+    found = inventory.inspected.pop(path, None)
+    if isinstance(found, BaseException):
+        raise found
+    return found or _inspect(path)
 
 
 def _inspect(path: Path) -> tuple[MediaInfo, FileTags]:

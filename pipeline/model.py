@@ -161,6 +161,11 @@ class Transcript:
     def text(self) -> str:
         return " ".join(s.text.strip() for s in self.segments if not s.flagged)
 
+    @property
+    def is_empty(self) -> bool:
+        """No speech: every segment (if any) was flagged as a hallucination."""
+        return all(segment.flagged for segment in self.segments)
+
     def speaker_name(self, slot: str | None) -> str | None:
         """The name to show: the editor's, else "Spreker N" for slot SPEAKER_N."""
         if slot is None:

@@ -38,6 +38,7 @@ from typing import Any, BinaryIO, Literal
 import jinja2
 
 from pipeline.config import ArchiveConfig
+from pipeline.memo import BuildMemo, code_digest, digest_of
 from pipeline.layout import FEED, SiteLayout
 from pipeline.model import Episode, Segment, Tag, Transcript
 from pipeline.tag import summarise
@@ -177,6 +178,7 @@ class EpisodeView:
     image: PurePosixPath | None = None
     downloads: list[Download] = field(default_factory=list)
     mentions: list[Mention] = field(default_factory=list)
+    known_status: str | None = None  # the transcript's status once the transcript is let go
 
     @property
     def title(self) -> str:
@@ -198,7 +200,7 @@ class EpisodeView:
 
     @property
     def status(self) -> str | None:
-        return self.transcript.provenance.status if self.transcript else None
+        return self.transcript.provenance.status if self.transcript else self.known_status
 
     @property
     def status_detail(self) -> str:
@@ -414,21 +416,27 @@ def anchor_at(blocks: Iterable[Block], seconds: float) -> str | None:
 def episode_view(layout: SiteLayout, episode: Episode,
                  transcript: Transcript | None) -> EpisodeView:
     """Everything an episode page shows, with paths relative to site/."""
-    view = EpisodeView(episode, layout.episode_page(episode.slug), transcript)
-    if transcript is not None:
-        view.anchors = segment_anchors(transcript.segments)
-        view.blocks = transcript_blocks(transcript, view.anchors)
+    view = EpisodeView(episode, layout.episode_page(episode.slug))
     if episode.is_local and episode.media is not None:
         view.media = layout.media(episode)
         view.downloads.append(_media_download(view))
-    if transcript is not None and view.is_video:
-        view.captions = layout.episode_captions(episode.slug)
+    _with_transcript(layout, view, transcript)
     view.image = _published_image(layout, episode.slug)
     for extension, label, detail in DOWNLOADS:
         relative = layout.transcript(episode.slug, extension)
         if layout.path(relative).is_file():
             view.downloads.append(Download(relative, label, detail))
     return view
+
+
+def _with_transcript(layout: SiteLayout, view: EpisodeView, transcript: Transcript | None) -> None:
+    """Add what the page shows of the transcript: its blocks, anchors and captions track."""
+    view.transcript = transcript
+    if transcript is not None:
+        view.anchors = segment_anchors(transcript.segments)
+        view.blocks = transcript_blocks(transcript, view.anchors)
+        if view.is_video:
+            view.captions = layout.episode_captions(view.episode.slug)
 
 
 def _media_download(view: EpisodeView) -> Download:
@@ -549,6 +557,11 @@ class _Writer:
             layout=self.layout, feed_url=self.layout.url(FEED), **context)
         self._dump(relative, lambda handle: stream.dump(handle, encoding="utf-8"))
 
+    def keep(self, relative: PurePosixPath) -> None:
+        """A file this build leaves as the last one wrote it (not stale)."""
+        self.files.add(relative)
+        self.result.unchanged += 1
+
     def text(self, relative: PurePosixPath, content: str) -> None:
         self._dump(relative, lambda handle: handle.write(content.encode("utf-8")))
 
@@ -585,36 +598,103 @@ def _digest(path: Path) -> str:
     return hashlib.sha256(path.read_bytes()).hexdigest()[:10]
 
 
-def render_site(root: Path, config: ArchiveConfig, episodes: list[Episode],
-                transcripts: dict[str, Transcript], layout: SiteLayout) -> SiteResult:
+def render_site(root: Path, config: ArchiveConfig, episodes: list[Episode], transcripts: Any,
+                layout: SiteLayout, tags: dict[str, list[Tag]] | None = None,
+                memo: BuildMemo | None = None) -> SiteResult:
     """Write every page of the site, copy the assets, remove stale pages, index for search.
 
     Run after publish_assets (pages link to the media and transcript files it placed) and
     before publish_feed (the feed links an episode page as its HTML transcript if it exists).
+    `transcripts` maps slugs to transcripts (`get`); `tags` gives each episode's tags (else the
+    transcript's own). With batch.ArchiveTranscripts and a memo, an episode page whose inputs
+    are all as last time is kept without reading its transcript; what the overviews need from
+    it (status, moments) comes from the memo. One transcript is in memory at a time.
     """
     result = SiteResult()
     writer = _Writer(layout, config, result)
+    memo = memo or BuildMemo()
     topics = topics_of(load_taxonomy(), layout)
-    views = newest_first(episode_view(layout, e, transcripts.get(e.slug)) for e in episodes)
+    digests = getattr(transcripts, "digests", None)
+    views = newest_first(episode_view(layout, e, None) for e in episodes)
+
+    # 1. One page per episode, each as its transcript, tags and metadata say.
     for view in views:
-        attach_mentions(view, episode_tags(view.episode, view.transcript), topics)
+        slug = view.episode.slug
+        episode_tags_ = tags[slug] if tags is not None and slug in tags else None
+        key = None if digests is None else _page_key(config, view, digests.get(slug), episode_tags_)
+        kept = key is not None and _kept_page(writer, memo, view, key, topics)
+        if not kept:
+            _render_episode_page(writer, view, transcripts.get(slug), episode_tags_, topics)
+            if key is not None:
+                memo.made("pages", slug, key, layout.path(view.page), status=view.status,
+                          mentions=[_mention_record(m) for m in view.mentions])
     tagged = [t for t in topics.values() if t.mentions]
 
-    # 1. The pages: home and overviews, one per episode, one per case and per lesson.
+    # 2. Home and overviews, and one page per case and per lesson.
     _render_lists(writer, layout, views, tagged)
-    for view in views:
-        _render_episode(writer, view)
     for topic in tagged:
         writer.page("topic.html", topic.page, topic.kind, topic=topic)
     writer.static()
 
-    # 2. Drop pages of episodes, cases and lessons that are gone.
+    # 3. Drop pages of episodes, cases and lessons that are gone.
     result.removed = _remove_stale(layout, writer.files)
 
-    # 3. The search index, only when a page changed (Pagefind rewrites all of it).
+    # 4. The search index, only when a page changed (Pagefind rewrites all of it).
     if result.written or result.removed or not layout.path(layout.search_index()).is_dir():
         result.search_indexed = index_search(layout, result)
     return result
+
+
+SITE_CODE = code_digest(Path(__file__), Path(__file__).with_name("layout.py"), TEMPLATES, STATIC,
+                        Path(__file__).with_name("taxonomy.yaml"))
+
+
+def _page_key(config: ArchiveConfig, view: EpisodeView, master: str | None,
+              tags: list[Tag] | None) -> str:
+    """Everything an episode page is made from, but the transcript itself (its digest)."""
+    return digest_of(SITE_CODE, config.model_dump(mode="json"), view.episode, master, tags,
+                     view.media, view.image, view.downloads, view.captions)
+
+
+def _render_episode_page(writer: _Writer, view: EpisodeView, transcript: Transcript | None,
+                         tags: list[Tag] | None, topics: dict[tuple[str, str], Topic]) -> None:
+    """Render one episode's page, then let its transcript go (only the overviews' part stays)."""
+    _with_transcript(writer.layout, view, transcript)
+    episode_tags_ = tags if tags is not None else episode_tags(view.episode, transcript)
+    attach_mentions(view, episode_tags_, topics)
+    _render_episode(writer, view)
+    view.known_status = view.status
+    view.transcript, view.blocks, view.anchors = None, [], {}
+
+
+def _kept_page(writer: _Writer, memo: BuildMemo, view: EpisodeView, key: str,
+               topics: dict[tuple[str, str], Topic]) -> bool:
+    """Keep the page the last build made from the same inputs; restore its mentions."""
+    layout = writer.layout
+    if not memo.unchanged("pages", view.episode.slug, key, layout.path(view.page)):
+        return False
+    if view.episode.media is not None and view.is_video and \
+            not layout.path(layout.episode_captions(view.episode.slug)).is_file():
+        return False
+    entry = memo.get("pages", view.episode.slug)
+    view.known_status = entry["status"]
+    for record in entry["mentions"]:
+        topic = topics.get((record["kind"], record["id"]))
+        if topic is None:
+            continue
+        mention = Mention(topic, view, editor=record["editor"],
+                          moments=[Moment(*moment) for moment in record["moments"]])
+        view.mentions.append(mention)
+        topic.mentions.append(mention)
+    writer.keep(view.page)
+    if view.is_video:
+        writer.keep(layout.episode_captions(view.episode.slug))
+    return True
+
+
+def _mention_record(mention: Mention) -> dict[str, Any]:
+    return {"kind": mention.topic.kind, "id": mention.topic.id, "editor": mention.editor,
+            "moments": [[m.start, m.anchor, m.excerpt, m.evidence] for m in mention.moments]}
 
 
 def _render_lists(writer: _Writer, layout: SiteLayout, views: list[EpisodeView],

@@ -28,11 +28,12 @@ from collections.abc import Iterable, Sequence
 from dataclasses import asdict, dataclass, field
 from functools import lru_cache
 from pathlib import Path
-from typing import TextIO
+from typing import Any, TextIO
 
 from pipeline import model
 from pipeline.errors import Problem, shown_path
 from pipeline.fsutil import write_text_if_changed
+from pipeline.memo import code_digest, digest_of
 from pipeline.taxonomy import CaseEntry, Taxonomy, load_taxonomy
 
 THRESHOLD = 1.0  # a label is tagged when its evidence in one passage adds up to this
@@ -680,38 +681,66 @@ __all__ = [
 
 # -- Stage 3 over an archive -------------------------------------------------------------------
 
+TAGGER_CODE = code_digest(Path(__file__), Path(__file__).with_name("taxonomy.py"),
+                          Path(__file__).with_name("taxonomy.yaml"))
+
+
 @dataclass
 class Tagged:
-    """What tagging an archive wrote, and the problems it found."""
+    """What tagging an archive found and wrote, and the problems it found."""
 
+    tags: dict[str, list[model.Tag]] = field(default_factory=dict)  # by slug
     problems: list[Problem] = field(default_factory=list)
     written: int = 0
 
 
-def tag_archive(root: Path, episodes: Sequence[model.Episode],
-                transcripts: dict[str, model.Transcript]) -> Tagged:
+def tag_archive(root: Path, episodes: Sequence[model.Episode], transcripts: Any) -> Tagged:
     """Tag every transcript; write `transcripts/<slug>.tags.json` (episode summary + passages).
 
     The tags live beside the master, not in it: re-tagging after a taxonomy change never
     touches a transcript an editor corrected. An unknown case id in a sidecar is one problem
-    line naming the sidecar; that episode is still tagged from its text.
+    line naming the sidecar; that episode is still tagged from its text. `transcripts` maps
+    slugs to transcripts (`get`); when it also has `digests` (batch.ArchiveTranscripts), an
+    episode whose master, cases and tagger are as last time keeps its tags file (its
+    `made_from` says what it was made from).
     """
-    tagger = default_tagger()
-    known = set(tagger.taxonomy.case_ids)
+    tagger: Tagger | None = None
+    known = set(load_taxonomy().case_ids)
+    digests = getattr(transcripts, "digests", {})
     result = Tagged()
     for episode in episodes:
-        transcript = transcripts.get(episode.slug)
         editor_cases = [case for case in episode.cases if case in known]
         for unknown in (case for case in episode.cases if case not in known):
             result.problems.append(Problem(shown_path(root, episode.sidecar or root),
                                            f"key 'cases': unknown case id {unknown!r} (the ids "
                                            "are in pipeline/taxonomy.yaml)"))
+        path = root / "transcripts" / f"{episode.slug}.tags.json"
+        key = digest_of(digests[episode.slug], editor_cases, TAGGER_CODE) \
+            if episode.slug in digests else None
+        kept = read_tags_file(path, key) if key else None
+        if kept is not None:
+            result.tags[episode.slug] = kept
+            continue
+        transcript = transcripts.get(episode.slug)
         if transcript is None:
             continue
-        transcript.tags = tagger.tag_transcript(transcript, editor_cases)
-        summary = {"episode": [asdict(t) for t in summarise(transcript.tags)],
-                   "passages": [asdict(t) for t in transcript.tags]}
+        tagger = tagger or default_tagger()
+        tags = tagger.tag_transcript(transcript, editor_cases)
+        transcript.tags = result.tags[episode.slug] = tags
+        summary = {"episode": [asdict(t) for t in summarise(tags)],
+                   "passages": [asdict(t) for t in tags], "made_from": key}
         result.written += write_text_if_changed(
-            root / "transcripts" / f"{episode.slug}.tags.json",
-            json.dumps(summary, ensure_ascii=False, indent=2) + "\n")
+            path, json.dumps(summary, ensure_ascii=False, indent=2) + "\n")
     return result
+
+
+def read_tags_file(path: Path, key: str) -> list[model.Tag] | None:
+    """The passages of a `<slug>.tags.json` made from `key` (the master's digest, the
+    editor's cases and the tagger's code), or None if it is missing or was made otherwise."""
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+        if data.get("made_from") != key:
+            return None
+        return [model.Tag(**passage) for passage in data["passages"]]
+    except (OSError, ValueError, TypeError, KeyError, AttributeError):
+        return None

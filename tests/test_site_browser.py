@@ -70,7 +70,7 @@ def demo_site(tmp_path_factory) -> Path:
     config = load_archive(root)
     layout = SiteLayout(root, config.base_url)
     # build.run renders the site once it is wired in; rendering again changes nothing then.
-    site = render_site(root, config, result.episodes, result.transcripts, layout)
+    site = render_site(root, config, result.episodes, result.transcripts, layout, result.tags)
     assert not site.problems, site.problems
     return layout.folder
 
