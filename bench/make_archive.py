@@ -91,22 +91,36 @@ def make_media(root: Path, count: int, seed: int) -> None:
     shutil.copyfile(REPO / "archive.yaml", root / "archive.yaml")
     shutil.copyfile(REPO / "episodes/artwork/wij-in-de-wijk.jpg",
                     root / "episodes/artwork/wij-in-de-wijk.jpg")
-    parts = root / ".parts"
-    parts.mkdir()
-    clips = [_mp3(parts / f"clip{i}.mp3", ["-i", str(REPO / "episodes" / name), "-t", str(CLIP_SECONDS)])
-             for i, name in enumerate(CLIP_SOURCES)]
-    tones = [_mp3(parts / f"tone{i}.mp3", ["-f", "lavfi", "-i", f"sine=frequency={f}:duration=0.06"])
-             for i, f in enumerate((440, 880))]
-    cases = load_taxonomy().cases
+    parts = make_parts(root / ".parts")
     rng = random.Random(seed)
     for number in range(1, count + 1):
-        day = START + timedelta(days=(number * 1461) // max(count, 1))
-        case = cases[number % len(cases)]
-        stem = f"{day.isoformat()}-aflevering-{number:05d}"
-        audio = clips[number % len(clips)] + b"".join(tones[(number >> bit) & 1] for bit in range(BITS))
-        (root / "episodes" / f"{stem}.mp3").write_bytes(audio)
-        (root / "episodes" / f"{stem}.yaml").write_text(_sidecar(number, day, case.name, rng), "utf-8")
-    shutil.rmtree(parts)
+        add_media(root, parts, number, count, rng)
+    shutil.rmtree(root / ".parts")
+
+
+def make_parts(folder: Path) -> tuple[list[bytes], list[bytes]]:
+    """The shared clips and the two tones that spell out episode numbers."""
+    folder.mkdir()
+    clips = [_mp3(folder / f"clip{i}.mp3", ["-i", str(REPO / "episodes" / name), "-t", str(CLIP_SECONDS)])
+             for i, name in enumerate(CLIP_SOURCES)]
+    tones = [_mp3(folder / f"tone{i}.mp3", ["-f", "lavfi", "-i", f"sine=frequency={f}:duration=0.06"])
+             for i, f in enumerate((440, 880))]
+    return clips, tones
+
+
+def add_media(root: Path, parts: tuple[list[bytes], list[bytes]], number: int, count: int,
+              rng: random.Random) -> Path:
+    """Episode `number`'s media file (unique audio) and sidecar; returns the media file."""
+    clips, tones = parts
+    cases = load_taxonomy().cases
+    day = START + timedelta(days=(number * 1461) // max(count, 1))
+    case = cases[number % len(cases)]
+    stem = f"{day.isoformat()}-aflevering-{number:05d}"
+    audio = clips[number % len(clips)] + b"".join(tones[(number >> bit) & 1] for bit in range(BITS))
+    path = root / "episodes" / f"{stem}.mp3"
+    path.write_bytes(audio)
+    (root / "episodes" / f"{stem}.yaml").write_text(_sidecar(number, day, case.name, rng), "utf-8")
+    return path
 
 
 def _mp3(path: Path, source: list[str]) -> bytes:

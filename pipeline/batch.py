@@ -43,7 +43,8 @@ WRITERS_CODE = code_digest(*(Path(__file__).parent / name for name in (
 
 
 class ArchiveTranscripts:
-    """Every episode's current transcript by slug, read from transcripts/ only when asked for.
+    """Every episode's current transcript by slug, read from transcripts/ when asked for and
+    not kept: however large the archive, one transcript at a time is in memory.
 
     `digests` has the master's digest for every episode with a transcript: later stages key
     their own outputs on it, so they too can skip unchanged episodes without reading them.
@@ -51,7 +52,6 @@ class ArchiveTranscripts:
 
     def __init__(self, store: TranscriptStore, episodes: list[Episode]) -> None:
         self.store = store
-        self.loaded: dict[str, Transcript] = {}
         self.digests: dict[str, str] = {}
         self._episodes = {episode.slug: episode for episode in episodes}
 
@@ -59,15 +59,14 @@ class ArchiveTranscripts:
         return slug in self.digests
 
     def get(self, slug: str) -> Transcript | None:
-        """The transcript (sidecar names applied); not kept in memory if it was not already."""
-        if slug in self.loaded or slug not in self.digests:
-            return self.loaded.get(slug)
-        stored = self.store.load(slug)
+        """The transcript with the sidecar's speaker names; None if it has none."""
+        if slug not in self.digests:
+            return None
+        try:
+            stored = self.store.load(slug)
+        except TranscriptError:  # damaged since the transcription step read it: next build says so
+            return None
         return _with_speakers(stored.transcript, self._episodes[slug]) if stored else None
-
-    def keep(self, slug: str, transcript: Transcript, digest: str) -> None:
-        self.loaded[slug] = transcript
-        self.digests[slug] = digest
 
 
 @dataclass
@@ -252,7 +251,7 @@ def _remember(store: TranscriptStore, episode: Episode, settings: TranscriptionS
               transcript: Transcript, written: WrittenLog, memo: BuildMemo,
               result: BatchResult) -> None:
     master = memo.file_digest(store.master_path(episode.slug))
-    result.transcripts.keep(episode.slug, transcript, master)
+    result.transcripts.digests[episode.slug] = master
     written.record_source(episode.slug, {"key": _derived_key(episode, settings, master),
                                          "empty": transcript.is_empty})
     for name in DERIVED_FORMATS:  # digest what was written now, so the next build needn't

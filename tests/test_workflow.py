@@ -88,6 +88,39 @@ def test_noop_and_incremental_builds(small_archive):
     assert not any("eerste" in name for name in rewritten)
 
 
+def _outputs(root: Path) -> dict[str, bytes]:
+    return {str(p.relative_to(root)): p.read_bytes() for folder in ("site", "transcripts")
+            for p in sorted((root / folder).rglob("*")) if p.is_file()}
+
+
+def test_skipping_unchanged_work_never_changes_what_a_build_makes(small_archive):
+    """Builds that skip (memo present), rebuild from scratch (memo gone, site gone) and
+    follow a hand edit all agree with what a build that does everything makes."""
+    from pipeline import build
+
+    root = small_archive
+    assert build.run(root).ok
+    first = _outputs(root)
+    (root / ".cache" / "memo.json").unlink()
+    again = build.run(root)
+    assert again.changed == 0 and _outputs(root) == first
+    shutil.rmtree(root / "site")
+    assert build.run(root).ok and _outputs(root) == first
+
+    master = root / "transcripts" / "eerste.json"
+    data = json.loads(master.read_text(encoding="utf-8"))
+    segment = data["segments"][0]
+    segment["text"] = " Wijkarchiefwoord" + segment["text"][len(segment["words"][0]["text"]):]
+    segment["words"][0]["text"] = " Wijkarchiefwoord"
+    master.write_text(json.dumps(data, ensure_ascii=False, indent=2) + "\n", encoding="utf-8")
+    edited = build.run(root)
+    assert edited.ok and edited.changed > 0
+    for name in ("eerste.txt", "eerste.vtt"):
+        assert "Wijkarchiefwoord" in (root / "transcripts" / name).read_text(encoding="utf-8")
+    page = (root / "site" / "afleveringen" / "eerste" / "index.html").read_text(encoding="utf-8")
+    assert "Wijkarchiefwoord" in page and "redacteur" in page
+
+
 def test_a_second_build_refuses_while_one_runs(small_archive):
     with archive_lock(small_archive):
         result = wijk("build", "--archive", str(small_archive))

@@ -1,0 +1,123 @@
+"""How `wijk build` scales: full, no-op and incremental builds of large synthetic archives.
+
+    .venv/bin/python bench/make_archive.py 1000 /tmp/scale-1000      # once per size
+    .venv/bin/python bench/scale.py /tmp/scale-1000 [/tmp/scale-3000 ...] [--cold]
+
+For each archive (made by bench/make_archive.py, so every transcript is already there) it times,
+each build in a fresh Python process, with that process's peak memory (max RSS; the search
+indexer, a separate program, is reported apart):
+- full: site/ and the build memo removed (transcripts/ and the ingest cache kept: the archive
+  as a fresh checkout on the build machine, or after a template change);
+- no-op: nothing changed since the last build;
+- incremental: one new episode added (media, sidecar, and its transcript as if already
+  transcribed, so transcription is excluded; its media file is probed and its derived files,
+  tags and page made);
+- cold (with --cold): .cache/ removed as well, so every media file is probed again.
+Then the sizes of site/, its search index and transcripts/. The added episode is removed and
+the archive rebuilt at the end, so the benchmark can be run again on the same archive.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import random
+import shutil
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(REPO))
+sys.path.insert(0, str(REPO / "bench"))
+
+import make_archive  # noqa: E402
+from pipeline.config import load_archive  # noqa: E402
+from pipeline.ingest import ingest  # noqa: E402
+
+# Runs one build in a fresh interpreter and prints its time and memory as JSON.
+BUILD = """
+import json, resource, sys, time
+from pathlib import Path
+from pipeline import build
+started = time.monotonic()
+result = build.run(Path(sys.argv[1]))
+seconds = time.monotonic() - started
+print(json.dumps({"seconds": seconds, "ok": result.ok, "changed": result.changed,
+                  "rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
+                  "children_rss_mb": resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024}))
+"""
+
+
+def timed_build(root: Path) -> dict:
+    done = subprocess.run([sys.executable, "-c", BUILD, str(root)], capture_output=True,
+                          text=True, cwd=REPO)
+    if done.returncode not in (0, 1) or not done.stdout.strip():
+        raise SystemExit(f"build failed:\n{done.stderr[-2000:]}")
+    return json.loads(done.stdout.strip().splitlines()[-1])
+
+
+def add_episode(root: Path, minutes: float) -> list[Path]:
+    """A new episode with its transcript already made; returns the files to remove later."""
+    count = sum(1 for _ in (root / "episodes").glob("*.mp3"))
+    number = count + 1
+    parts = make_archive.make_parts(root / ".parts")
+    media = make_archive.add_media(root, parts, number, count, random.Random(number))
+    shutil.rmtree(root / ".parts")
+    config = load_archive(root)
+    [episode] = [e for e in ingest(root, config).episodes if e.source == media]
+    make_archive._write_one((root, episode, minutes, 1, config.transcription))
+    now = time.time() + 1  # a new modification time: the build probes the file itself
+    os.utime(media, (now, now))
+    return [media, media.with_suffix(".yaml"), *root.glob(f"transcripts/{episode.slug}.*")]
+
+
+def size_mb(path: Path) -> float:
+    return sum(p.stat().st_size for p in path.rglob("*") if p.is_file()) / 1e6
+
+
+def measure(root: Path, cold: bool, minutes: float) -> list[tuple[str, dict]]:
+    episodes = sum(1 for _ in (root / "episodes").glob("*.mp3"))
+    rows = []
+    shutil.rmtree(root / "site", ignore_errors=True)
+    (root / ".cache" / "memo.json").unlink(missing_ok=True)
+    rows.append(("full", timed_build(root)))
+    rows.append(("no-op", timed_build(root)))
+    added = add_episode(root, minutes)
+    rows.append(("incremental (+1)", timed_build(root)))
+    rows.append(("no-op after it", timed_build(root)))
+    for path in added:
+        path.unlink()
+    timed_build(root)  # back to the archive as generated
+    if cold:
+        shutil.rmtree(root / "site")
+        shutil.rmtree(root / ".cache")
+        rows.append(("cold (probe every file)", timed_build(root)))
+    sizes = {"site": size_mb(root / "site"), "index": size_mb(root / "site" / "pagefind"),
+             "transcripts": size_mb(root / "transcripts")}
+    return [(f"{episodes} {name}", row | {"sizes": sizes}) for name, row in rows]
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("archives", nargs="+", type=Path)
+    parser.add_argument("--cold", action="store_true", help="also time a build with no caches")
+    parser.add_argument("--minutes", type=float, default=30.0,
+                        help="length of the added episode (as the archive was made)")
+    args = parser.parse_args()
+    print("| archive, build | wall s | files changed | peak RSS MB (build) | peak RSS MB (indexer) "
+          "| site/ MB | search index MB | transcripts/ MB |")
+    print("|---|---|---|---|---|---|---|---|")
+    for root in args.archives:
+        for name, row in measure(root, args.cold, args.minutes):
+            sizes = row["sizes"]
+            print(f"| {name} | {row['seconds']:.2f} | {row['changed']} | {row['rss_mb']:.0f} | "
+                  f"{row['children_rss_mb']:.0f} | {sizes['site']:.0f} | {sizes['index']:.1f} | "
+                  f"{sizes['transcripts']:.0f} |", flush=True)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
