@@ -229,6 +229,24 @@ CONVERSATIONS: dict[str, dict[str, dict]] = {
                 ("C", "Precies."),
             ],
         },
+        "dev-twee-koor": {
+            "voices": {"A": ("nl+klatt", 52, 150), "B": ("nl+m3", 46, 145)},
+            "lines": [
+                ("A", "Mijn gast van vandaag dirigeert een koor voor mannen uit de wijk."),
+                ("B", "Goedenavond. Ik ben net terug van de repetitie."),
+                ("A", "Hoe ging het?"),
+                ("B", "Heel goed. We oefenen voor een optreden in de kerk, met kerst."),
+                ("A", "Moet je kunnen zingen om mee te doen?"),
+                ("B", "Helemaal niet. De meeste leden hadden nog nooit gezongen voordat ze kwamen."),
+                ("A", "Wat trekt ze dan?"),
+                ("B", "De gezelligheid. Na de repetitie blijven we altijd nog even hangen."),
+                ("~", ""),
+                ("B", "Dan wordt er meer gepraat dan gezongen."),
+                ("A", "Dat geloof ik."),
+                ("B", "Echt waar."),
+                ("A", "Succes met het optreden."),
+            ],
+        },
         "dev-een-klatt": {
             "voices": {"A": ("nl+klatt", 47, 145)},
             "lines": [
