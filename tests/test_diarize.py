@@ -278,6 +278,28 @@ def test_der_maps_speakers_and_honours_the_collar():
     assert bench.diarization_error(reference, []).der == pytest.approx(1.0)
 
 
+def test_the_voice_encoder_runs_on_one_thread_and_gives_the_threads_back(monkeypatch):
+    import torch
+
+    import pipeline.diarize as diarization
+
+    seen = []
+
+    def encoder(mels, lengths):
+        seen.append(torch.get_num_threads())
+        return torch.zeros(len(mels), 256)
+
+    monkeypatch.setattr(diarization, "_ENCODER", encoder)
+    before = torch.get_num_threads()
+    torch.set_num_threads(2)
+    try:
+        diarization._embed(np.zeros((300, 40), np.float32), [(0.0, 1.6), (1.0, 2.6)])
+        assert seen == [diarization.ENCODER_THREADS] == [1]
+        assert torch.get_num_threads() == 2
+    finally:
+        torch.set_num_threads(before)
+
+
 def test_importing_diarize_loads_no_heavy_modules():
     code = ("import sys, pipeline.diarize; "
             "print(sorted(m for m in ('torch', 'scipy', 'sklearn', 'resemblyzer') if m in sys.modules))")
