@@ -22,7 +22,7 @@ build. Both models are loaded before timing; each round is the whole set once, a
 round includes one-off start-up costs (VAD session, imports) as a build's first episode does.
 
 Usage:  WIJK_CACHE_DIR=.cache/wijkarchief .venv/bin/python bench/diarize.py [--set dev|eval] [--no-timing]
-        WIJK_CACHE_DIR=.cache/wijkarchief .venv/bin/python bench/diarize.py --build-timing [--rounds 3]
+        WIJK_CACHE_DIR=.cache/wijkarchief .venv/bin/python bench/diarize.py --build-timing [--rounds 3] [--encoder-threads 1,2]
 """
 
 from __future__ import annotations
@@ -210,8 +210,11 @@ def _print_table(rows: dict[str, dict], timing: bool) -> int:
     return 0 if right == len(rows) else 1
 
 
-def build_timing(split: str, rounds: int) -> int:
-    """Transcription and speaker labels alternating per file, as `wijk build` runs them."""
+def build_timing(split: str, rounds: int, encoder_threads: list[int]) -> int:
+    """Transcription and speaker labels alternating per file, as `wijk build` runs them.
+
+    `encoder_threads`: the voice encoder's torch threads, taken in turn round by round (to
+    compare settings in one process); by default the pipeline's own."""
     from pipeline.config import TranscriptionSettings
     from pipeline.engines import get_engine
     from pipeline.transcribe import transcribe_audio
@@ -224,11 +227,13 @@ def build_timing(split: str, rounds: int) -> int:
     audio = sum(entry["duration"] for entry in reference.values())
     print(f"Set: {split} ({len(reference)} files, {audio:.0f} s of audio); whisper {settings.model} "
           f"(batch_size {settings.batch_size}) and voice encoder loaded in {load.wall:.2f} s.\n")
-    print("| round | transcription wall / CPU s | diarization wall / CPU s "
+    print("| round | encoder threads | transcription wall / CPU s | diarization wall / CPU s "
           "| diarization / transcription (wall, CPU) | per file (wall) |")
-    print("|---|---|---|---|---|")
-    totals = np.zeros(4)
+    print("|---|---|---|---|---|---|")
+    totals: dict[int, np.ndarray] = {}
     for number in range(1, rounds + 1):
+        threads = encoder_threads[(number - 1) % len(encoder_threads)]
+        diarization.ENCODER_THREADS = threads
         sums, shares = np.zeros(4), []
         for name in reference:
             path = DATA / split / name
@@ -238,12 +243,13 @@ def build_timing(split: str, rounds: int) -> int:
                 diarization.assign_speakers(transcript, diarization.diarize(path))
             sums += [whisper.wall, whisper.cpu, labels.wall, labels.cpu]
             shares.append(labels.wall / whisper.wall)
-        totals += sums
-        print(f"| {number} | {sums[0]:.2f} / {sums[1]:.2f} | {sums[2]:.2f} / {sums[3]:.2f} "
-              f"| {sums[2] / sums[0]:.0%}, {sums[3] / sums[1]:.0%} "
+        totals[threads] = totals.get(threads, np.zeros(4)) + sums
+        print(f"| {number} | {threads} | {sums[0]:.2f} / {sums[1]:.2f} "
+              f"| {sums[2]:.2f} / {sums[3]:.2f} | {sums[2] / sums[0]:.0%}, {sums[3] / sums[1]:.0%} "
               f"| {min(shares):.0%}-{max(shares):.0%} |")
-    print(f"| all | {totals[0]:.2f} / {totals[1]:.2f} | {totals[2]:.2f} / {totals[3]:.2f} "
-          f"| **{totals[2] / totals[0]:.0%}, {totals[3] / totals[1]:.0%}** | |")
+    for threads, total in totals.items():
+        print(f"| all | {threads} | {total[0]:.2f} / {total[1]:.2f} | {total[2]:.2f} / {total[3]:.2f} "
+              f"| **{total[2] / total[0]:.0%}, {total[3] / total[1]:.0%}** | |")
     return 0
 
 
@@ -254,9 +260,13 @@ def main() -> int:
     parser.add_argument("--build-timing", action="store_true",
                         help="time only: transcription and diarization alternating per file")
     parser.add_argument("--rounds", type=int, default=3, help="--build-timing: passes over the set")
+    parser.add_argument("--encoder-threads", default=str(diarization.ENCODER_THREADS),
+                        help="--build-timing: the voice encoder's torch threads, e.g. 1,2 to "
+                             "alternate rounds between settings")
     args = parser.parse_args()
     if args.build_timing:
-        return build_timing(args.split, args.rounds)
+        threads = [int(n) for n in args.encoder_threads.split(",")]
+        return build_timing(args.split, args.rounds, threads)
     return evaluate(args.split, timing=not args.no_timing)
 
 
