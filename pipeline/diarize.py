@@ -12,10 +12,8 @@ Method (tuned on tests/data/diarization/dev, measured on .../eval: docs/benchmar
    weights ship in the `resemblyzer` wheel) on 1.6 s windows, 0.4 s apart, inside each region;
    a region shorter than a window is one window.
 3. Count, when not given (the sidecar names the speakers when it is): the eigengap of a pruned
-   affinity graph (NME-SC, see `estimate_speakers`) proposes at least two clusters; then
-   clusters too small to be a person are folded in (MIN_SPEAKER_WINDOWS) and two clusters no
-   further apart than their own spread allows are joined (`separation`, MIN_SEPARATION), so
-   one calibrated test decides between one speaker and more.
+   affinity graph (NME-SC, see `estimate_speakers`), then clusters too small to be a person
+   or as close as two halves of one voice are joined (MERGE_DISTANCE, MIN_SPEAKER_WINDOWS).
    Clustering: agglomerative, average linkage on cosine distance, on windows of at least 1 s
    (short ones are noisy: they join the nearest cluster afterwards).
 4. Turns: every 10 ms of speech takes the cluster whose centroid the windows covering it are
@@ -54,12 +52,10 @@ JOIN_PAUSE = 1.0  # a speaker's turns closer than this are one turn
 MAX_SPEAKERS = 8  # the most speakers the count estimate considers
 MAX_CLUSTER_WINDOWS = 2000  # windows clustered (evenly spread): bounds memory on long episodes
 MAX_COUNT_WINDOWS = 400  # windows used to estimate the count: each eigensolve is cubic in it
-# Tuned on the development set only (bench/diarize.py --set dev, docs/benchmarks.md): two
-# clusters whose centroids are less than this many times their windows' mean distance to their
-# own centroid apart are one voice (one voice's halves: 0.9-1.4; two voices: 1.9 and up; every
-# value from 1.45 to 1.85 gets dev right). Fewer windows than MIN_SPEAKER_WINDOWS are not a
-# person (4 windows of >= 1 s, 0.4 s apart: about 3 s of speech).
-MIN_SEPARATION = 1.65
+# Tuned on the development set only (bench/diarize.py --set dev; stable for 0.16..0.22 and 4):
+# centroids closer than this (cosine distance) are one voice; fewer windows are not a person
+# (4 windows of >= 1 s, 0.4 s apart: about 3 s of speech).
+MERGE_DISTANCE = 0.20
 MIN_SPEAKER_WINDOWS = 4
 BATCH = 128  # windows per forward pass
 # The encoder runs on one thread: its LSTM does 480 tiny steps per batch, and with two threads
@@ -256,8 +252,8 @@ def _cluster(embeddings: np.ndarray, lengths: np.ndarray, num_speakers: int | No
         reliable = np.flatnonzero(lengths >= lengths.max() - 1e-6)  # only short speech here
     reliable = reliable[_evenly(len(reliable), MAX_CLUSTER_WINDOWS)]
     estimated = num_speakers is None
-    if estimated:  # at least two, so that `separation` also decides between one voice and two
-        num_speakers = max(estimate_speakers(embeddings[reliable]), 2)
+    if estimated:
+        num_speakers = estimate_speakers(embeddings[reliable])
     if len(reliable) < 2 or num_speakers <= 1:
         return np.zeros(len(embeddings), int)
     tree = linkage(embeddings[reliable], method="average", metric="cosine")
@@ -269,50 +265,24 @@ def _cluster(embeddings: np.ndarray, lengths: np.ndarray, num_speakers: int | No
 
 
 def _merge_doubles(embeddings: np.ndarray, labels: np.ndarray) -> np.ndarray:
-    """Undo an estimated count's excess: fold in clusters too small to be a person, then join
-    the least separated pair of clusters while it is less separated than MIN_SEPARATION."""
+    """Undo an estimated count's excess: fold in clusters too small to be a person, and join
+    clusters whose centroids are as close as one voice's halves (MERGE_DISTANCE)."""
     import numpy as np
 
     while labels.max() > 0:
         sizes = np.bincount(labels)
+        centroids = _centroids(embeddings, labels)
+        similarity = centroids @ centroids.T
+        np.fill_diagonal(similarity, -np.inf)
         smallest = int(np.argmin(sizes))
         if sizes[smallest] < MIN_SPEAKER_WINDOWS:
-            centroids = _centroids(embeddings, labels)
-            similarity = centroids[smallest] @ centroids.T
-            similarity[smallest] = -np.inf
-            keep, fold = int(np.argmax(similarity)), smallest
+            keep, fold = int(np.argmax(similarity[smallest])), smallest
         else:
-            pairs = [(separation(embeddings[labels == a], embeddings[labels == b]), a, b)
-                     for a in range(len(sizes)) for b in range(a + 1, len(sizes))]
-            least, keep, fold = min(pairs)
-            if least >= MIN_SEPARATION:
+            keep, fold = np.unravel_index(np.argmax(similarity), similarity.shape)
+            if 1 - similarity[keep, fold] >= MERGE_DISTANCE:
                 break
         labels = np.unique(np.where(labels == fold, keep, labels), return_inverse=True)[1]
     return labels
-
-
-def separation(first: np.ndarray, second: np.ndarray) -> float:
-    """How far apart two clusters of embeddings are, in units of their own spread: the cosine
-    distance between their centroids over the windows' mean cosine distance to their own
-    centroid (the inverse of a Davies-Bouldin ratio, times two).
-
-    Scale-free, so one threshold serves close voices that vary little and distinct voices that
-    vary a lot. On the development set one voice cut in two gives 0.9-1.4 (its halves are about
-    as far apart as its windows are from their middle), two voices 1.9-4.
-    """
-    import numpy as np
-
-    centroids = [_unit(cluster.sum(axis=0)) for cluster in (first, second)]
-    between = 1.0 - float(centroids[0] @ centroids[1])
-    within = np.concatenate([1.0 - cluster @ centroid
-                             for cluster, centroid in zip((first, second), centroids)]).mean()
-    return between / max(float(within), 1e-9)
-
-
-def _unit(vector: np.ndarray) -> np.ndarray:
-    import numpy as np
-
-    return vector / max(float(np.linalg.norm(vector)), 1e-12)
 
 
 def _evenly(count: int, most: int) -> np.ndarray:

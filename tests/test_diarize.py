@@ -6,7 +6,7 @@ tests/data/demo_turns.json) is diarized for real; its transcript is built from t
 text with words spread over each turn, cut into segments that straddle the changes of speaker,
 so the test shows that assign_speakers splits them and that VTT, SRT, text and the Podcasting 2.0
 JSON name the right person at every change. DER is checked on one file of the evaluation set
-(the full benchmark is bench/diarize.py); the speaker count on the hardest files of the
+(the full benchmark is bench/diarize.py); the speaker count on two hard files of the
 development set.
 """
 
@@ -22,8 +22,7 @@ import numpy as np
 import pytest
 
 from pipeline.captions import parse_srt, parse_vtt
-from pipeline.diarize import (MIN_SEPARATION, Turn, _cluster, _turns_in_order, assign_speakers,
-                              diarize, separation)
+from pipeline.diarize import Turn, _turns_in_order, assign_speakers, diarize
 from pipeline.model import Provenance, Segment, Transcript, Word
 from pipeline.writers import get_writer
 
@@ -119,39 +118,16 @@ def test_der_on_an_evaluation_file():
     assert score.der < 0.10
 
 
-def test_two_close_male_voices_are_counted_as_two():
-    """mb-nl2 and nl+klatt: centroids closer (cosine distance ~0.19) than two halves of some
-    monologues, but far apart for how little each voice varies."""
-    turns = diarize(DATA / "diarization" / "dev" / "dev-twee-fietsen.opus")
-    assert len({t.slot for t in turns}) == 2
-
-
 def test_a_monologue_the_eigengap_splits_in_eight_is_one_speaker():
     turns = diarize(DATA / "diarization" / "dev" / "dev-een-klatt.opus")
     assert {t.slot for t in turns} == {"SPEAKER_1"}
 
 
-def _voice(rng, centre, spread: float, count: int):
-    """`count` unit-length embeddings scattered around `centre` (spread: noise norm)."""
-    points = centre + rng.normal(0, spread / 16, (count, 256))  # 16 = sqrt(256)
-    return points / np.linalg.norm(points, axis=1, keepdims=True)
-
-
-def test_voices_are_told_apart_by_distance_relative_to_their_spread():
-    rng = np.random.default_rng(8)
-    centre, other = rng.normal(size=256), rng.normal(size=256)
-    centre /= np.linalg.norm(centre)
-    other -= (other @ centre) * centre
-    near = centre + 0.6 * other / np.linalg.norm(other)
-    near /= np.linalg.norm(near)
-    assert 1 - centre @ near == pytest.approx(0.14, abs=0.01)  # one fixed distance apart
-    lengths = np.full(80, 1.6)
-    tight = [_voice(rng, centre, 0.2, 40), _voice(rng, near, 0.2, 40)]
-    assert separation(*tight) > MIN_SEPARATION * 2
-    assert len(set(_cluster(np.concatenate(tight), lengths, None))) == 2
-    broad = [_voice(rng, centre, 0.7, 40), _voice(rng, near, 0.7, 40)]  # overlapping: one voice
-    assert separation(*broad) < MIN_SEPARATION / 1.5
-    assert len(set(_cluster(np.concatenate(broad), lengths, None))) == 1
+@pytest.mark.xfail(strict=True, reason="issue 8: mb-nl2 and nl+klatt are taken for one voice "
+                   "(centroids 0.19 apart, under MERGE_DISTANCE); docs/benchmarks.md")
+def test_two_close_male_voices_are_counted_as_two():
+    turns = diarize(DATA / "diarization" / "dev" / "dev-twee-fietsen.opus")
+    assert len({t.slot for t in turns}) == 2
 
 
 # --- speakers flow into every format --------------------------------------------------------
