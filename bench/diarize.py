@@ -5,15 +5,24 @@ the diarization error rate (DER) with the number of speakers estimated and with 
 when the sidecar names the speakers), the estimated speaker count against the true one, and,
 unless --no-timing, the time diarization takes next to transcription of the same file with the
 default settings (faster-whisper base int8, beam 5, through pipeline.transcribe.transcribe_audio).
-Models are loaded before timing starts; wall time and CPU time (user + system of all threads:
-not inflated when other processes compete for the cores) are both shown.
+Models are loaded before timing starts; wall time and CPU time (user + system of all threads,
+and of the ffmpeg that decodes the audio: not inflated when other processes compete for the
+cores, unless threads spin while they wait) are both shown.
 
 DER = (missed + false alarm + confusion) / reference speech, scored on 10 ms frames, with a
 collar of 0.25 s either side of every reference turn boundary left unscored (NIST md-eval's
 `-c 0.25`; pyannote.metrics calls the same thing collar=0.5), and reference speakers mapped to
 hypothesis speakers one-to-one by the Hungarian algorithm to maximise the time they share.
 
+`--build-timing` measures time only, the way `wijk build` spends it (pipeline/batch.py): per
+file, transcription (`transcribe_audio`, default settings: batched decoding) and then speaker
+labels (`diarize` on the file, count estimated, and `assign_speakers`), alternating file by file
+in one process, so that diarization runs right after CTranslate2's threads have worked, as in a
+build. Both models are loaded before timing; each round is the whole set once, and the first
+round includes one-off start-up costs (VAD session, imports) as a build's first episode does.
+
 Usage:  WIJK_CACHE_DIR=.cache/wijkarchief .venv/bin/python bench/diarize.py [--set dev|eval] [--no-timing]
+        WIJK_CACHE_DIR=.cache/wijkarchief .venv/bin/python bench/diarize.py --build-timing [--rounds 3] [--encoder-threads 1,2]
 """
 
 from __future__ import annotations
@@ -115,8 +124,9 @@ class Clock:
 
 
 def _cpu() -> float:
+    """This process's CPU seconds and its finished children's (ffmpeg, which decodes the audio)."""
     times = os.times()
-    return times.user + times.system
+    return times.user + times.system + times.children_user + times.children_system
 
 
 def evaluate(split: str, timing: bool) -> int:
@@ -200,11 +210,63 @@ def _print_table(rows: dict[str, dict], timing: bool) -> int:
     return 0 if right == len(rows) else 1
 
 
+def build_timing(split: str, rounds: int, encoder_threads: list[int]) -> int:
+    """Transcription and speaker labels alternating per file, as `wijk build` runs them.
+
+    `encoder_threads`: the voice encoder's torch threads, taken in turn round by round (to
+    compare settings in one process); by default the pipeline's own."""
+    from pipeline.config import TranscriptionSettings
+    from pipeline.engines import get_engine
+    from pipeline.transcribe import transcribe_audio
+
+    reference = load_reference(split)
+    settings = TranscriptionSettings()  # the defaults, as a build without archive.yaml settings
+    with Clock() as load:
+        engine = get_engine(settings)
+        diarization._encoder()
+    audio = sum(entry["duration"] for entry in reference.values())
+    print(f"Set: {split} ({len(reference)} files, {audio:.0f} s of audio); whisper {settings.model} "
+          f"(batch_size {settings.batch_size}) and voice encoder loaded in {load.wall:.2f} s.\n")
+    print("| round | encoder threads | transcription wall / CPU s | diarization wall / CPU s "
+          "| diarization / transcription (wall, CPU) | per file (wall) |")
+    print("|---|---|---|---|---|---|")
+    totals: dict[int, np.ndarray] = {}
+    for number in range(1, rounds + 1):
+        threads = encoder_threads[(number - 1) % len(encoder_threads)]
+        diarization.ENCODER_THREADS = threads
+        sums, shares = np.zeros(4), []
+        for name in reference:
+            path = DATA / split / name
+            with Clock() as whisper:
+                transcript = transcribe_audio(path, settings, engine=engine, audio_hash="bench")
+            with Clock() as labels:
+                diarization.assign_speakers(transcript, diarization.diarize(path))
+            sums += [whisper.wall, whisper.cpu, labels.wall, labels.cpu]
+            shares.append(labels.wall / whisper.wall)
+        totals[threads] = totals.get(threads, np.zeros(4)) + sums
+        print(f"| {number} | {threads} | {sums[0]:.2f} / {sums[1]:.2f} "
+              f"| {sums[2]:.2f} / {sums[3]:.2f} | {sums[2] / sums[0]:.0%}, {sums[3] / sums[1]:.0%} "
+              f"| {min(shares):.0%}-{max(shares):.0%} |")
+    for threads, total in totals.items():
+        print(f"| all | {threads} | {total[0]:.2f} / {total[1]:.2f} | {total[2]:.2f} / {total[3]:.2f} "
+              f"| **{total[2] / total[0]:.0%}, {total[3] / total[1]:.0%}** | |")
+    return 0
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--set", choices=["dev", "eval"], default="eval", dest="split")
     parser.add_argument("--no-timing", action="store_true", help="skip transcription timing")
+    parser.add_argument("--build-timing", action="store_true",
+                        help="time only: transcription and diarization alternating per file")
+    parser.add_argument("--rounds", type=int, default=3, help="--build-timing: passes over the set")
+    parser.add_argument("--encoder-threads", default=str(diarization.ENCODER_THREADS),
+                        help="--build-timing: the voice encoder's torch threads, e.g. 1,2 to "
+                             "alternate rounds between settings")
     args = parser.parse_args()
+    if args.build_timing:
+        threads = [int(n) for n in args.encoder_threads.split(",")]
+        return build_timing(args.split, args.rounds, threads)
     return evaluate(args.split, timing=not args.no_timing)
 
 

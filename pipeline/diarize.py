@@ -30,7 +30,8 @@ Hann STFT) in plain numpy; nothing is downloaded.
 from __future__ import annotations
 
 import importlib.util
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -57,6 +58,11 @@ MAX_COUNT_WINDOWS = 400  # windows used to estimate the count: each eigensolve i
 MERGE_DISTANCE = 0.20
 MIN_SPEAKER_WINDOWS = 4
 BATCH = 128  # windows per forward pass
+# The encoder runs on one thread: its LSTM does 480 tiny steps per batch, and with two threads
+# each step ends at a barrier that waits for the other thread. On a 2-core machine shared with
+# the transcriber's threads (or anything else) that made embedding 5-20x slower in wall and CPU
+# time than one thread (docs/benchmarks.md, "Time").
+ENCODER_THREADS = 1
 TARGET_DBFS = -30.0  # loudness the encoder expects (Resemblyzer's audio_norm_target_dBFS)
 
 SpeechSpans = list[tuple[float, float]]
@@ -206,7 +212,7 @@ def _embed(mels: np.ndarray, windows: list[tuple[float, float]]) -> np.ndarray:
     starts = [min(int(round(a / FRAME)), len(mels) - 1) for a, _ in windows]
     lengths = [max(1, min(int(round(b / FRAME)), len(mels)) - a) for a, (_, b) in zip(starts, windows)]
     embeddings = []
-    with torch.inference_mode():
+    with torch.inference_mode(), _torch_threads(ENCODER_THREADS):
         for first in range(0, len(windows), BATCH):
             batch = range(first, min(first + BATCH, len(windows)))
             longest = max(lengths[i] for i in batch)
@@ -216,6 +222,19 @@ def _embed(mels: np.ndarray, windows: list[tuple[float, float]]) -> np.ndarray:
             sizes = torch.tensor([lengths[i] for i in batch])
             embeddings.append(encoder(torch.from_numpy(padded), sizes).numpy())
     return np.concatenate(embeddings)
+
+
+@contextmanager
+def _torch_threads(count: int) -> Iterator[None]:
+    """Run torch on `count` threads, then give the process its previous setting back."""
+    import torch
+
+    previous = torch.get_num_threads()
+    torch.set_num_threads(count)
+    try:
+        yield
+    finally:
+        torch.set_num_threads(previous)
 
 
 # --- clustering ---------------------------------------------------------------------------

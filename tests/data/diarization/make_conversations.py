@@ -6,7 +6,10 @@ Needs Debian's espeak-ng with the mbrola voices mb-nl2 (male) and mb-nl3 (female
 (mb-nl1 is not used: with espeak-ng's Dutch phonemes most of its diphones are missing.)
 Run from the repository root:
 
-    .venv/bin/python tests/data/diarization/make_conversations.py
+    .venv/bin/python tests/data/diarization/make_conversations.py [NAME...]
+
+With names, only those conversations are (re)written and their entries in reference.json
+replaced; the other files stay as committed.
 
 Writes tests/data/diarization/{dev,eval}/<name>.opus and {dev,eval}/reference.json. Each speaker
 is one voice with its own pitch and speed (espeak -p/-s), fixed within a file. Reference turns are
@@ -21,6 +24,7 @@ from __future__ import annotations
 import json
 import random
 import subprocess
+import sys
 import tempfile
 from pathlib import Path
 
@@ -171,6 +175,115 @@ CONVERSATIONS: dict[str, dict[str, dict]] = {
                 ("A", "Hoe vaak verschijnt de krant?"),
                 ("C", "Vier keer per jaar, en we bezorgen hem zelf, huis aan huis."),
                 ("A", "Dank jullie wel."),
+            ],
+        },
+        "dev-twee-fietsen": {
+            "voices": {"A": ("mb-nl2", 56, 145), "B": ("nl+klatt", 42, 140)},
+            "lines": [
+                ("A", "Vandaag ben ik te gast in een fietsenwerkplaats onder een viaduct."),
+                ("B", "Welkom. Let niet op de rommel, het is hier altijd druk."),
+                ("A", "Wie komen hier hun fiets maken?"),
+                ("B", "Statushouders, scholieren, en mensen die geen geld hebben voor een fietsenmaker. Ze leren het zelf te doen."),
+                ("A", "Dus je repareert het niet voor ze?"),
+                ("B", "Nee. Ik leg uit hoe het moet, en zij pakken de sleutel."),
+                ("A", "Slim."),
+                ("B", "Zeker."),
+                ("A", "Waar komen de onderdelen vandaan?"),
+                ("B", "Van oude fietsen die mensen bij ons achterlaten."),
+                ("~", ""),
+                ("B", "Van drie kapotte fietsen maken we er vaak één die weer rijdt."),
+                ("A", "Bedankt voor de rondleiding."),
+            ],
+        },
+        "dev-twee-markt": {
+            "voices": {"A": ("nl+klatt", 50, 145), "B": ("mb-nl2", 46, 150)},
+            "lines": [
+                ("A", "Deze week staan we op de zaterdagmarkt in Tilburg."),
+                ("B", "Goedemorgen. Wil je een appel proeven?"),
+                ("A", "Graag. Hoe lang sta je hier al?"),
+                ("B", "Mijn vader begon deze kraam, en ik sta er nu zelf al vijftien jaar."),
+                ("A", "Kennen de klanten elkaar?"),
+                ("B", "Veel wel. Ze maken een praatje bij de kraam, en soms drinken ze daarna samen koffie."),
+                ("A", "Dus de markt is meer dan alleen boodschappen doen."),
+                ("B", "Voor sommige ouderen is het het enige uitje van de week."),
+                ("A", "Goed."),
+                ("B", "Ja."),
+                ("A", "Wat zou je willen veranderen?"),
+                ("B", "Meer jonge kraamhouders. Anders is er over tien jaar geen markt meer."),
+            ],
+        },
+        "dev-drie-mannen-en-vrouw": {
+            "voices": {"A": ("nl+f3", 52, 150), "B": ("mb-nl2", 50, 140), "C": ("nl+klatt", 48, 150)},
+            "lines": [
+                ("A", "Vandaag hebben we twee vaders te gast die een speelgroep begonnen."),
+                ("B", "Goedemiddag."),
+                ("C", "Dag."),
+                ("A", "Hoe is dat begonnen?"),
+                ("B", "We zagen elkaar elke ochtend bij de crèche, maar we praatten nooit."),
+                ("C", "Tot het een keer hard regende en we samen onder het afdak stonden."),
+                ("A", "En toen?"),
+                ("C", "Toen spraken we af om op zondag met de kinderen naar de speeltuin te gaan."),
+                ("B", "Nu komen er elke week tien vaders met hun kinderen."),
+                ("A", "Wat levert het op?"),
+                ("B", "Vriendschap. En de kinderen spelen ook door de week bij elkaar."),
+                ("C", "Precies."),
+            ],
+        },
+        "dev-twee-koor": {
+            "voices": {"A": ("nl+klatt", 52, 150), "B": ("nl+m3", 46, 145)},
+            "lines": [
+                ("A", "Mijn gast van vandaag dirigeert een koor voor mannen uit de wijk."),
+                ("B", "Goedenavond. Ik ben net terug van de repetitie."),
+                ("A", "Hoe ging het?"),
+                ("B", "Heel goed. We oefenen voor een optreden in de kerk, met kerst."),
+                ("A", "Moet je kunnen zingen om mee te doen?"),
+                ("B", "Helemaal niet. De meeste leden hadden nog nooit gezongen voordat ze kwamen."),
+                ("A", "Wat trekt ze dan?"),
+                ("B", "De gezelligheid. Na de repetitie blijven we altijd nog even hangen."),
+                ("~", ""),
+                ("B", "Dan wordt er meer gepraat dan gezongen."),
+                ("A", "Dat geloof ik."),
+                ("B", "Echt waar."),
+                ("A", "Succes met het optreden."),
+            ],
+        },
+        "dev-een-klatt": {
+            "voices": {"A": ("nl+klatt", 47, 145)},
+            "lines": [
+                ("A", "In deze aflevering vertel ik over een buurtbus in de Achterhoek."),
+                ("A", "Sinds de gewone bus niet meer rijdt, rijden vrijwilligers zelf een klein busje."),
+                ("~", ""),
+                ("A", "Ze brengen ouderen naar de dokter, de supermarkt en het station."),
+                ("A", "Een rit kost een euro, en de chauffeurs kennen hun passagiers bij naam."),
+                ("A", "Zo blijft het dorp bereikbaar, ook zonder eigen auto."),
+            ],
+        },
+        "dev-een-lezing": {
+            "voices": {"A": ("mb-nl3", 52, 150)},
+            "lines": [
+                ("A", "Welkom bij deze aflevering over een leesclub in een verzorgingshuis."),
+                ("A", "Elke donderdagmiddag komen acht bewoners samen in de tuinkamer."),
+                ("A", "Een vrijwilliger leest een kort verhaal voor, en daarna praten ze erover."),
+                ("~", ""),
+                ("A", "Vaak gaat het gesprek al snel over hun eigen jeugd."),
+                ("A", "Over de boerderij waar ze opgroeiden, of over de eerste keer dat ze de zee zagen."),
+            ],
+        },
+        "dev-een-wandeling": {
+            "voices": {"A": ("mb-nl2", 52, 145)},
+            "lines": [
+                ("A", "Vandaag loop ik met je mee door de oude haven van Harlingen."),
+                ("A", "Vroeger lagen hier de vissersboten dicht naast elkaar."),
+                ("~", ""),
+                ("A", "Nu liggen er vooral zeilschepen, en op de kade staan terrassen."),
+                ("A", "Toch wonen er nog steeds families die al generaties lang van de zee leven."),
+                ("~", ""),
+                ("A", "Een van hen repareert netten in een schuurtje aan het water."),
+                ("A", "Hij vertelt dat jongeren het vak weer willen leren."),
+                ("A", "Dat had hij tien jaar geleden niet verwacht."),
+                ("~", ""),
+                ("A", "Aan het eind van de kade staat een bankje met uitzicht over het wad."),
+                ("A", "Daar zitten 's avonds oude vissers en jonge gezinnen naast elkaar."),
             ],
         },
     },
@@ -352,12 +465,23 @@ def write_opus(samples: np.ndarray, path: Path, work: Path) -> None:
         "-c:a", "libopus", "-b:a", OPUS_BITRATE, "-map_metadata", "-1", path)
 
 
-def main() -> None:
+def main(names: list[str]) -> None:
+    """Write every conversation, or only those named (the others' files are left alone:
+    ffmpeg's Opus output is not byte-identical from run to run)."""
+    unknown = set(names) - {name for split in CONVERSATIONS.values() for name in split}
+    if unknown:
+        raise SystemExit(f"no such conversation: {', '.join(sorted(unknown))}")
     for split, conversations in CONVERSATIONS.items():
         folder = HERE / split
         folder.mkdir(exist_ok=True)
+        listing = folder / "reference.json"
+        kept = json.loads(listing.read_text(encoding="utf-8")) if names and listing.exists() else {}
         reference: dict[str, dict] = {}
         for name, spec in conversations.items():
+            if names and name not in names:
+                if f"{name}.opus" in kept:
+                    reference[f"{name}.opus"] = kept[f"{name}.opus"]
+                continue
             rng = random.Random(name)
             with tempfile.TemporaryDirectory() as tmp:
                 samples, turns = conversation(spec, rng, Path(tmp))
@@ -367,9 +491,9 @@ def main() -> None:
                 "duration": round(len(samples) / RATE, 3),
                 "turns": turns,
             }
-        (folder / "reference.json").write_text(
-            json.dumps(reference, ensure_ascii=False, indent=1) + "\n", encoding="utf-8")
+        listing.write_text(json.dumps(reference, ensure_ascii=False, indent=1) + "\n",
+                           encoding="utf-8")
 
 
 if __name__ == "__main__":
-    main()
+    main(sys.argv[1:])
