@@ -39,6 +39,16 @@ def write_bytes(path: Path, data: bytes) -> None:
         handle.write(data)
 
 
+def read_cache(path: Path, version: int, key: str) -> dict[str, Any]:
+    """`data[key]` of a JSON cache file written with `{"version": version, key: ...}`; empty
+    when the file is missing, damaged or of another version (it is only a cache)."""
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+        return data[key] if data.get("version") == version else {}
+    except (OSError, ValueError, KeyError, TypeError, AttributeError):
+        return {}
+
+
 def write_json(path: Path, data: Any) -> None:
     write_text(path, json.dumps(data, ensure_ascii=False, indent=2, sort_keys=False) + "\n")
 

@@ -13,7 +13,7 @@ from dataclasses import asdict, fields
 from pathlib import Path
 from typing import Any
 
-from pipeline.fsutil import write_text
+from pipeline.fsutil import read_cache, write_text
 from pipeline.mediatags import FileTags
 from pipeline.model import Chapter, MediaInfo
 
@@ -31,12 +31,7 @@ class MediaCache:
     @classmethod
     def load(cls, root: Path) -> MediaCache:
         path = root / CACHE_FILE
-        try:
-            data = json.loads(path.read_text(encoding="utf-8"))
-            entries = data["entries"] if data.get("version") == VERSION else {}
-        except (OSError, ValueError, KeyError, TypeError):
-            entries = {}  # missing or damaged: it is only a cache
-        return cls(path, entries)
+        return cls(path, read_cache(path, VERSION, "entries"))
 
     def lookup(self, root: Path, media: Path) -> tuple[MediaInfo, FileTags] | None:
         key = _key(root, media)

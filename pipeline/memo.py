@@ -19,7 +19,7 @@ from dataclasses import asdict, is_dataclass
 from pathlib import Path
 from typing import Any
 
-from pipeline.fsutil import write_text
+from pipeline.fsutil import read_cache, write_text
 
 MEMO_FILE = Path(".cache") / "memo.json"
 VERSION = 1
@@ -35,12 +35,7 @@ class BuildMemo:
     @classmethod
     def load(cls, root: Path) -> BuildMemo:
         path = root / MEMO_FILE
-        try:
-            data = json.loads(path.read_text(encoding="utf-8"))
-            sections = data["sections"] if data.get("version") == VERSION else {}
-        except (OSError, ValueError, KeyError, TypeError):
-            sections = {}  # missing or damaged: it is only a cache
-        return cls(path, sections)
+        return cls(path, read_cache(path, VERSION, "sections"))
 
     def get(self, section: str, name: str) -> Any:
         self._used.add((section, name))

@@ -11,7 +11,6 @@ float32 they see identical input and give the same text.
 
 from __future__ import annotations
 
-import os
 import subprocess
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
@@ -21,6 +20,7 @@ from typing import TYPE_CHECKING, Any, Protocol
 from pipeline.errors import MediaError, ModelError
 from pipeline.glossary import decoder_prompt
 from pipeline.model import Segment
+from pipeline.workers import usable_cores
 
 if TYPE_CHECKING:
     import numpy as np
@@ -121,12 +121,7 @@ def detect_speech(samples: np.ndarray) -> SpeechSpans:
 
 def cpu_threads(settings: TranscriptionSettings) -> int:
     """Threads to use: the setting, or one per core this process may run on."""
-    if settings.threads:
-        return settings.threads
-    try:
-        return len(os.sched_getaffinity(0))
-    except AttributeError:  # not on Linux
-        return os.cpu_count() or 1
+    return settings.threads or usable_cores()
 
 
 def effective_compute_type(settings: TranscriptionSettings, device: str) -> str:
