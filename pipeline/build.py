@@ -7,6 +7,8 @@ killed at any moment leaves transcripts/ and site/ readable and the next build c
 
 from __future__ import annotations
 
+import gc
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -32,7 +34,7 @@ from pipeline.workers import cluster_executor, default_workers
 class BuildResult:
     episodes: list[Episode] = field(default_factory=list)
     transcripts: ArchiveTranscripts | None = None  # every transcript, read when asked for
-    tags: dict[str, list[Tag]] = field(default_factory=dict)  # by slug
+    tags: Mapping[str, list[Tag]] = field(default_factory=dict)  # by slug, read on demand
     transcribed_by: set[int] = field(default_factory=set)  # process ids of the workers
     problems: list[Problem] = field(default_factory=list)
     strict: bool = False
@@ -60,6 +62,7 @@ def run(root: Path, strict: bool = False, force: bool = False, wait: bool = Fals
         # 1. Ingest: media files and sidecars -> Episodes with permanent identities.
         inventory = ingest(root, config, registry)
         _register(root, registry, inventory)
+        gc.freeze()  # the memo and inventory live all build: spare them every collection
         result = BuildResult(episodes=inventory.episodes, problems=list(inventory.problems),
                              strict=strict)
 
@@ -74,7 +77,7 @@ def run(root: Path, strict: bool = False, force: bool = False, wait: bool = Fals
         click.echo(batch.summary())
 
         # 3. Tag every transcript by case and lesson, with the passages as evidence.
-        tagged = tag_archive(root, result.episodes, result.transcripts)
+        tagged = tag_archive(root, result.episodes, result.transcripts, memo)
         result.tags = tagged.tags
         result.problems += tagged.problems
         result.changed += tagged.written

@@ -157,6 +157,8 @@ def parse_timestamp(value: float | int | str) -> float:
     hours, minutes, seconds = match.groups()
     return int(hours or 0) * 3600 + int(minutes) * 60 + float(seconds.replace(",", "."))
 
+SAFE_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)  # libyaml's: ten times faster
+
 
 def read_yaml(path: Path) -> Any:
     """safe_load a YAML file; unreadable, non-UTF-8 or malformed YAML is a ConfigError."""
@@ -167,7 +169,7 @@ def read_yaml(path: Path) -> Any:
     except OSError as e:
         raise ConfigError(f"cannot read: {e.strerror}", path) from e
     try:
-        return yaml.safe_load(text)
+        return yaml.load(text, Loader=SAFE_LOADER)
     except yaml.YAMLError as e:
         mark = getattr(e, "problem_mark", None)
         where = f" at line {mark.line + 1}, column {mark.column + 1}" if mark else ""

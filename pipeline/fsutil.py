@@ -11,12 +11,26 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import IO, Any
 
+import orjson
+
+_UMASK = os.umask(0o022)
+os.umask(_UMASK)
+FILE_MODE = 0o666 & ~_UMASK  # what open() would give a new file: site/ must be readable by a web server
+
+
+def temporary_beside(path: Path) -> tuple[int, str]:
+    """A new temporary file in `path`'s folder (created if needed), with the mode an ordinary
+    new file gets (mkstemp's own 0600 would make published pages unreadable to a web server)."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    os.fchmod(fd, FILE_MODE)
+    return fd, tmp
+
 
 @contextmanager
 def atomic_open(path: Path, mode: str = "w", encoding: str | None = "utf-8") -> Iterator[IO[Any]]:
     """Open a temporary file beside `path`; on success fsync and rename it over `path`."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    fd, tmp = temporary_beside(path)
     binary = "b" in mode
     try:
         with os.fdopen(fd, mode, encoding=None if binary else encoding) as handle:
@@ -43,7 +57,7 @@ def read_cache(path: Path, version: int, key: str) -> dict[str, Any]:
     """`data[key]` of a JSON cache file written with `{"version": version, key: ...}`; empty
     when the file is missing, damaged or of another version (it is only a cache)."""
     try:
-        data = json.loads(path.read_text(encoding="utf-8"))
+        data = orjson.loads(path.read_bytes())  # a large archive's memo is tens of MB
         return data[key] if data.get("version") == version else {}
     except (OSError, ValueError, KeyError, TypeError, AttributeError):
         return {}

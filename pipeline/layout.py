@@ -17,6 +17,7 @@ episode's permanent slug, never the editor's file name, so URLs survive a rename
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import cached_property
 from pathlib import Path, PurePosixPath
 
 from pipeline.model import Episode, MediaFile
@@ -36,7 +37,7 @@ class SiteLayout:
     root: Path  # the archive root
     base_url: str  # ends with "/"
 
-    @property
+    @cached_property
     def folder(self) -> Path:
         return self.root / SITE_DIR
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import asdict, fields
+from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
@@ -70,6 +71,7 @@ class MediaCache:
         write_text(self.path, json.dumps({"version": VERSION, "entries": kept}) + "\n")
 
 
+@lru_cache(maxsize=1 << 16)  # looked up three times a build per file; resolving costs syscalls
 def _key(root: Path, media: Path) -> str:
     """Entries are keyed by the path inside the archive, so a moved archive keeps its cache."""
     try:

@@ -15,11 +15,13 @@ from __future__ import annotations
 
 import hashlib
 import json
-from dataclasses import asdict, is_dataclass
+from dataclasses import fields, is_dataclass
 from pathlib import Path
 from typing import Any
 
-from pipeline.fsutil import read_cache, write_text
+import orjson
+
+from pipeline.fsutil import read_cache, write_bytes
 
 MEMO_FILE = Path(".cache") / "memo.json"
 VERSION = 1
@@ -87,15 +89,14 @@ class BuildMemo:
                 self._dirty = True
         if not self._dirty:
             return
-        write_text(self.path, json.dumps({"version": VERSION, "sections": self.sections},
-                                         separators=(",", ":"), sort_keys=True) + "\n")
+        write_bytes(self.path, orjson.dumps({"version": VERSION, "sections": self.sections},
+                                            option=orjson.OPT_SORT_KEYS) + b"\n")
         self._dirty = False
 
 
 def digest_of(*parts: Any) -> str:
     """A stable digest of plain data and dataclasses (paths and dates as text)."""
-    blob = json.dumps([_plain(part) for part in parts], sort_keys=True, default=str,
-                      ensure_ascii=False)
+    blob = json.dumps(parts, sort_keys=True, default=_plain, ensure_ascii=False)
     return hashlib.sha256(blob.encode("utf-8")).hexdigest()
 
 
@@ -111,6 +112,7 @@ def code_digest(*paths: Path) -> str:
 
 
 def _plain(value: Any) -> Any:
+    """What json can't write: a dataclass as its fields (json recurses into them), else text."""
     if is_dataclass(value) and not isinstance(value, type):
-        return asdict(value)
-    return value
+        return {f.name: getattr(value, f.name) for f in fields(value)}
+    return str(value)

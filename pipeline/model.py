@@ -90,7 +90,7 @@ class Episode:
         return self.source is not None
 
 
-@dataclass
+@dataclass(slots=True)
 class Word:
     start: float
     end: float

@@ -11,7 +11,6 @@ from __future__ import annotations
 import filecmp
 import os
 import shutil
-import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 
@@ -19,7 +18,7 @@ from pipeline.chapters import write_chapters
 from pipeline.config import ArchiveConfig
 from pipeline.errors import Problem, shown_path
 from pipeline.feed import write_feed
-from pipeline.fsutil import write_bytes
+from pipeline.fsutil import temporary_beside, write_bytes
 from pipeline.layout import SiteLayout
 from pipeline.mediatags import read_tags
 from pipeline.model import Episode, MediaFile
@@ -110,12 +109,12 @@ def _place(layout: SiteLayout, relative: PurePosixPath, source: Path, published:
     target = layout.path(relative)
     if target.exists() and _same(source, target):
         return
-    target.parent.mkdir(parents=True, exist_ok=True)
-    fd, temporary = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
+    fd, temporary = temporary_beside(target)
     os.close(fd)
     try:
         shutil.copyfile(source, temporary)
-        shutil.copystat(source, temporary)  # the same mtime lets the next build skip the file
+        stat = source.stat()  # the same mtime lets the next build skip the file
+        os.utime(temporary, ns=(stat.st_atime_ns, stat.st_mtime_ns))
         os.replace(temporary, target)
     except BaseException:
         Path(temporary).unlink(missing_ok=True)

@@ -23,26 +23,28 @@ from __future__ import annotations
 
 import filecmp
 import hashlib
+import multiprocessing
 import os
-import posixpath
 import re
-import subprocess
-import sys
-import tempfile
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 from datetime import datetime
+from functools import lru_cache
 from pathlib import Path, PurePosixPath
-from typing import Any, BinaryIO, Literal
+from typing import Any, BinaryIO, Literal, NamedTuple
 
 import jinja2
 
 from pipeline.config import ArchiveConfig
-from pipeline.memo import BuildMemo, code_digest, digest_of
+from pipeline.fsutil import temporary_beside
 from pipeline.layout import FEED, SiteLayout
+from pipeline.memo import BuildMemo, code_digest, digest_of
 from pipeline.model import Episode, Segment, Tag, Transcript
+from pipeline.search import start_index_search
 from pipeline.tag import summarise
 from pipeline.taxonomy import Taxonomy, load_taxonomy
+from pipeline.workers import usable_cores
 from pipeline.writers import VttWriter, dutch_date, is_non_speech
 
 TEMPLATES = Path(__file__).with_name("templates")
@@ -51,6 +53,7 @@ OWN_FOLDERS = ("afleveringen", "casussen", "lessen", "zoeken", "over", "static")
 PAUSE = 3.0  # seconds of silence that start a new paragraph
 PARAGRAPH_CHARS = 700  # a paragraph ends at the first segment end after this many characters
 EXCERPT_CHARS = 320  # a tagged passage on a case or lesson page
+TOPIC_MOMENTS = 3  # passages per episode on a case or lesson page (all are on the episode's page)
 LATEST = 5  # episodes and videos on the home page
 _CUE = re.compile(r"[\[(][^\[\]()]*[\])]")  # a sound description: [muziek], (gelach)
 _MONTHS = ("januari februari maart april mei juni juli augustus september oktober november "
@@ -76,11 +79,12 @@ class SiteResult:
     written: int = 0
     unchanged: int = 0
     removed: int = 0
-    search_indexed: bool = False
+    search_indexed: int = 0  # search index shards re-indexed
     problems: list[str] = field(default_factory=list)
 
     def summary(self) -> str:
-        search = "search index updated" if self.search_indexed else "search index unchanged"
+        search = f"{self.search_indexed} search index shard(s) updated" if self.search_indexed \
+            else "search index unchanged"
         return (f"site: {self.written} page(s) and file(s) written, {self.unchanged} unchanged, "
                 f"{self.removed} removed; {search}")
 
@@ -130,8 +134,7 @@ class Download:
     detail: str
 
 
-@dataclass
-class Moment:
+class Moment(NamedTuple):
     """A tagged passage: where it starts, its anchor, and the words said there."""
 
     start: float
@@ -142,12 +145,14 @@ class Moment:
 
 @dataclass
 class Mention:
-    """One case or lesson in one episode: asserted by the editor, found in the text, or both."""
+    """One case or lesson in one episode: asserted by the editor, found in the text, or both.
+    A topic page shows an episode's first TOPIC_MOMENTS moments; `more` counts the others."""
 
     topic: Topic
     episode: EpisodeView
     editor: bool = False
     moments: list[Moment] = field(default_factory=list)
+    more: int = 0
 
 
 @dataclass
@@ -163,7 +168,7 @@ class Topic:
 
     @property
     def moment_count(self) -> int:
-        return sum(len(m.moments) for m in self.mentions)
+        return sum(len(m.moments) + m.more for m in self.mentions)
 
 
 @dataclass
@@ -289,7 +294,12 @@ def size_text(size: int) -> str:
 
 def relative_url(page: PurePosixPath, target: PurePosixPath | str) -> str:
     """A link from `page` to `target` (both relative to site/); pages link as folders."""
-    link = posixpath.relpath(str(target), start=str(page.parent) or ".")
+    base = str(page.parent).split("/") if str(page.parent) != "." else []
+    parts = str(target).split("/")
+    common = 0
+    while common < min(len(base), len(parts)) and base[common] == parts[common]:
+        common += 1
+    link = "/".join([".."] * (len(base) - common) + parts[common:]) or "."
     if link == "index.html" or link.endswith("/index.html"):
         link = link[: -len("index.html")] or "./"
     return link
@@ -355,10 +365,10 @@ def speaker_runs(transcript: Transcript, segment: Segment) -> list[tuple[str | N
     return [(name, " ".join(text.split())) for name, text in runs]
 
 
-def _segment_view(transcript: Transcript, segment: Segment, anchor: str,
+def _segment_view(runs: list[tuple[str | None, str]], segment: Segment, anchor: str,
                   current: str | None) -> tuple[SegmentView, str | None]:
-    """The segment's pieces; a name before each change of speaker after the first run."""
-    runs = speaker_runs(transcript, segment)
+    """The segment's pieces (from its speaker runs); a name before each change of speaker
+    after the first run."""
     pieces: list[Piece] = []
     for index, (name, text) in enumerate(runs):
         shown = name if index > 0 and name is not None and name != current else None
@@ -379,9 +389,10 @@ def transcript_blocks(transcript: Transcript, anchors: dict[int, str]) -> list[B
                                split_cues(" ".join(segment.text.split())), list(segment.flags))
             blocks.append(Block("flagged", [view]))
             continue
-        first = speaker_runs(transcript, segment)[0][0]
+        runs = speaker_runs(transcript, segment)
+        first = runs[0][0]
         starts_turn = first is not None and first != speaker
-        view, speaker_after = _segment_view(transcript, segment, anchors[segment.id],
+        view, speaker_after = _segment_view(runs, segment, anchors[segment.id],
                                             first if starts_turn else speaker)
         kind = "cue" if is_non_speech(segment.text) else "speech"
         if starts_turn or kind == "cue" or _breaks(blocks, view):
@@ -493,20 +504,20 @@ def episode_tags(episode: Episode, transcript: Transcript | None) -> list[Tag]:
 def attach_mentions(view: EpisodeView, tags: list[Tag],
                     topics: dict[tuple[str, str], Topic]) -> None:
     """Link the episode and its cases and lessons both ways, strongest first."""
+    segments = {s.id: s for s in view.transcript.segments} if view.transcript else {}
     for summary in summarise(tags):
         topic = topics.get((summary.kind, summary.id))
         if topic is None:
             continue  # an id the taxonomy no longer has
         group = [t for t in tags if t.kind == summary.kind and t.id == summary.id]
         mention = Mention(topic, view, editor=any(t.source == "editor" for t in group))
-        mention.moments = [_moment(view, t) for t in sorted(group, key=lambda t: t.start)
+        mention.moments = [_moment(view, t, segments) for t in sorted(group, key=lambda t: t.start)
                            if t.source == "text"]
         view.mentions.append(mention)
         topic.mentions.append(mention)
 
 
-def _moment(view: EpisodeView, tag: Tag) -> Moment:
-    segments = {s.id: s for s in view.transcript.segments} if view.transcript else {}
+def _moment(view: EpisodeView, tag: Tag, segments: dict[int, Segment]) -> Moment:
     shown = [segments[i] for i in tag.segment_ids if i in segments and not segments[i].flagged]
     anchor = view.anchors.get(shown[0].id) if shown else anchor_at(view.blocks, tag.start)
     start = shown[0].start if shown else tag.start
@@ -517,8 +528,10 @@ def _moment(view: EpisodeView, tag: Tag) -> Moment:
 # --- rendering ----------------------------------------------------------------------------
 
 
+@lru_cache(maxsize=1)
 def environment() -> jinja2.Environment:
-    """Autoescaped templates: every value is text unless a template says otherwise."""
+    """Autoescaped templates: every value is text unless a template says otherwise. One per
+    process: templates are compiled once (Jinja still reloads one whose file changed)."""
     env = jinja2.Environment(
         loader=jinja2.FileSystemLoader(TEMPLATES),
         autoescape=True,
@@ -536,26 +549,47 @@ def environment() -> jinja2.Environment:
 class _Writer:
     """Streams templates to disk and copies assets, counting what changed."""
 
-    def __init__(self, layout: SiteLayout, config: ArchiveConfig, result: SiteResult) -> None:
+    def __init__(self, layout: SiteLayout, config: ArchiveConfig, result: SiteResult,
+                 memo: BuildMemo) -> None:
         self.layout = layout
         self.config = config
         self.result = result
+        self.memo = memo
         self.env = environment()
         self.files: set[PurePosixPath] = set()
-        self.versions = {name: _digest(STATIC / name) for name in _static_names()}
+        self.versions = _static_versions()
 
-    def page(self, template: str, relative: PurePosixPath, section: str, **context: Any) -> None:
-        """Render `template` to site/`relative`; keep the old file if nothing changed."""
+    def page(self, template: str, relative: PurePosixPath, section: str, key: str | None = None,
+             **context: Any) -> None:
+        """Render `template` to site/`relative`; keep the old file if nothing changed.
+
+        With a `key` (a digest of everything the page shows), a page the last build made from
+        the same key, and still as it left it, is kept without rendering it."""
+        target = self.layout.path(relative)
+        if key is not None and self.memo.unchanged("views", str(relative), key, target):
+            self.keep(relative)
+            return
+        self._render(template, relative, section, **context)
+        if key is not None:
+            self.memo.made("views", str(relative), key, target)
+
+    def _render(self, template: str, relative: PurePosixPath, section: str, **context: Any) -> None:
         def url(target: PurePosixPath | str) -> str:
             return relative_url(relative, target)
 
         def asset(name: str) -> str:
             return f"{url(self.layout.asset(name))}?v={self.versions[name]}"
 
-        stream = self.env.get_template(template).stream(
+        html = self.env.get_template(template).render(  # whole: faster than streaming
             page=relative, url=url, asset=asset, section=section, config=self.config,
             layout=self.layout, feed_url=self.layout.url(FEED), **context)
-        self._dump(relative, lambda handle: stream.dump(handle, encoding="utf-8"))
+        self.text(relative, html)
+
+    def add(self, done: PageDone) -> None:
+        """Count the files a page renderer (perhaps in another process) wrote or kept."""
+        self.files |= done.files
+        self.result.written += done.written
+        self.result.unchanged += done.unchanged
 
     def keep(self, relative: PurePosixPath) -> None:
         """A file this build leaves as the last one wrote it (not stale)."""
@@ -575,9 +609,7 @@ class _Writer:
         """Write to a temporary file beside the target; replace the target only if different."""
         self.files.add(relative)
         target = self.layout.path(relative)
-        target.parent.mkdir(parents=True, exist_ok=True)
-        fd, temporary = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp",
-                                         dir=target.parent)
+        fd, temporary = temporary_beside(target)
         try:
             with os.fdopen(fd, "wb") as handle:
                 write(handle)
@@ -590,6 +622,12 @@ class _Writer:
             Path(temporary).unlink(missing_ok=True)
 
 
+@lru_cache(maxsize=1)
+def _static_versions() -> dict[str, str]:
+    """A digest of each static file, for cache-busting links (`site.css?v=...`)."""
+    return {name: _digest(STATIC / name) for name in _static_names()}
+
+
 def _static_names() -> list[str]:
     return sorted(str(p.relative_to(STATIC).as_posix()) for p in STATIC.rglob("*") if p.is_file())
 
@@ -599,8 +637,8 @@ def _digest(path: Path) -> str:
 
 
 def render_site(root: Path, config: ArchiveConfig, episodes: list[Episode], transcripts: Any,
-                layout: SiteLayout, tags: dict[str, list[Tag]] | None = None,
-                memo: BuildMemo | None = None) -> SiteResult:
+                layout: SiteLayout, tags: Mapping[str, list[Tag]] | None = None,
+                memo: BuildMemo | None = None, workers: int | None = None) -> SiteResult:
     """Write every page of the site, copy the assets, remove stale pages, index for search.
 
     Run after publish_assets (pages link to the media and transcript files it placed) and
@@ -611,37 +649,61 @@ def render_site(root: Path, config: ArchiveConfig, episodes: list[Episode], tran
     it (status, moments) comes from the memo. One transcript is in memory at a time.
     """
     result = SiteResult()
-    writer = _Writer(layout, config, result)
     memo = memo or BuildMemo()
+    writer = _Writer(layout, config, result, memo)
     topics = topics_of(load_taxonomy(), layout)
     digests = getattr(transcripts, "digests", None)
+    tag_digests = getattr(tags, "digests", None)
     views = newest_first(episode_view(layout, e, None) for e in episodes)
+    site_key = digest_of(SITE_CODE, config.model_dump(mode="json"))
+    keys: dict[str, str | None] = {}
 
-    # 1. One page per episode, each as its transcript, tags and metadata say.
+    # 1. One page per episode, each as its transcript, tags and metadata say: pages whose
+    #    inputs are as last time are kept, the others rendered (by several processes for many).
+    plans: list[tuple[EpisodeView, bool]] = []
     for view in views:
         slug = view.episode.slug
-        episode_tags_ = tags[slug] if tags is not None and slug in tags else None
-        key = None if digests is None else _page_key(config, view, digests.get(slug), episode_tags_)
-        kept = key is not None and _kept_page(writer, memo, view, key, topics)
-        if not kept:
-            _render_episode_page(writer, view, transcripts.get(slug), episode_tags_, topics)
-            if key is not None:
-                memo.made("pages", slug, key, layout.path(view.page), status=view.status,
-                          mentions=[_mention_record(m) for m in view.mentions])
+        tags_key = tag_digests.get(slug) if tag_digests is not None else \
+            (tags[slug] if tags is not None and slug in tags else None)
+        key = keys[slug] = None if digests is None else \
+            _page_key(site_key, view, digests.get(slug), tags_key)
+        captioned = digests is not None and digests.get(slug) is not None
+        plans.append((view, key is not None and _kept_page(writer, memo, view, key, captioned)))
+    rendered = render_pages(PageRenderer(layout, config, transcripts, tags),
+                            [view for view, kept in plans if not kept], workers)
+    for view, kept in plans:
+        slug = view.episode.slug
+        if kept:
+            records = memo.get("pages", slug)["mentions"]
+        else:
+            done = next(rendered)
+            view.known_status, records = done.status, done.mentions
+            writer.add(done)
+            if keys[slug] is not None:
+                memo.made("pages", slug, keys[slug], layout.path(view.page), status=done.status,
+                          mentions=records)
+        _restore_mentions(view, records, topics)
     tagged = [t for t in topics.values() if t.mentions]
+    # The search index covers episode pages only: Pagefind runs while the overviews render.
+    indexing = start_index_search(layout, {v.episode.slug: v.page for v in views},
+                                  memo.file_digest, workers=usable_cores())
 
-    # 2. Home and overviews, and one page per case and per lesson.
-    _render_lists(writer, layout, views, tagged)
+    # 2. Home and overviews, and one page per case and per lesson: each kept when the pages
+    #    of the episodes it lists are (no key, so always rendered, without the memo's digests).
+    known = None if None in keys.values() else site_key
+    _render_lists(writer, layout, views, tagged, _list_key(known, [keys[v.episode.slug] for v in views]))
     for topic in tagged:
-        writer.page("topic.html", topic.page, topic.kind, topic=topic)
+        writer.page("topic.html", topic.page, topic.kind, topic=topic, key=_list_key(
+            known, [(keys[m.episode.episode.slug], m.editor) for m in topic.mentions]))
     writer.static()
 
-    # 3. Drop pages of episodes, cases and lessons that are gone.
-    result.removed = _remove_stale(layout, writer.files)
+    # 3. The search index (only the shards whose pages changed) once Pagefind is done.
+    indexed = indexing.result()
+    result.search_indexed = indexed.indexed
+    result.problems.extend(indexed.problems)
 
-    # 4. The search index, only when a page changed (Pagefind rewrites all of it).
-    if result.written or result.removed or not layout.path(layout.search_index()).is_dir():
-        result.search_indexed = index_search(layout, result)
+    # 4. Drop pages of episodes, cases and lessons that are gone (not while Pagefind reads).
+    result.removed = _remove_stale(layout, writer.files)
     return result
 
 
@@ -649,69 +711,144 @@ SITE_CODE = code_digest(Path(__file__), Path(__file__).with_name("layout.py"), T
                         Path(__file__).with_name("taxonomy.yaml"))
 
 
-def _page_key(config: ArchiveConfig, view: EpisodeView, master: str | None,
-              tags: list[Tag] | None) -> str:
-    """Everything an episode page is made from, but the transcript itself (its digest)."""
-    return digest_of(SITE_CODE, config.model_dump(mode="json"), view.episode, master, tags,
-                     view.media, view.image, view.downloads, view.captions)
+def _page_key(site_key: str, view: EpisodeView, master: str | None, tags: Any) -> str:
+    """Everything an episode page is made from (the code and settings in `site_key`), but the
+    transcript and tags themselves (their digests)."""
+    return digest_of(site_key, view.episode, master, tags, view.media, view.image,
+                     view.downloads, view.captions)
 
 
-def _render_episode_page(writer: _Writer, view: EpisodeView, transcript: Transcript | None,
-                         tags: list[Tag] | None, topics: dict[tuple[str, str], Topic]) -> None:
-    """Render one episode's page, then let its transcript go (only the overviews' part stays)."""
-    _with_transcript(writer.layout, view, transcript)
-    episode_tags_ = tags if tags is not None else episode_tags(view.episode, transcript)
-    attach_mentions(view, episode_tags_, topics)
-    _render_episode(writer, view)
-    view.known_status = view.status
-    view.transcript, view.blocks, view.anchors = None, [], {}
+def _list_key(site_key: str | None, listed: list[Any]) -> str | None:
+    """The key of a page that lists episodes: their page keys, in order (None: no key)."""
+    return None if site_key is None else digest_of(site_key, listed)
+
+
+@dataclass
+class PageDone:
+    """What rendering one episode's page did, and what the overviews need from it."""
+
+    slug: str
+    status: str
+    mentions: list[dict[str, Any]]  # _mention_record of each case and lesson it mentions
+    files: set[PurePosixPath]
+    written: int
+    unchanged: int
+
+
+class PageRenderer:
+    """Renders one episode page at a time: in this process, or in each worker process."""
+
+    def __init__(self, layout: SiteLayout, config: ArchiveConfig, transcripts: Any,
+                 tags: Mapping[str, list[Tag]] | None) -> None:
+        self.layout, self.config, self.transcripts, self.tags = layout, config, transcripts, tags
+        self._taxonomy: Taxonomy | None = None
+
+    def __call__(self, view: EpisodeView) -> PageDone:
+        """Render the page, then let the transcript go: the view is left as it came."""
+        slug = view.episode.slug
+        writer = _Writer(self.layout, self.config, SiteResult(), BuildMemo())
+        self._taxonomy = self._taxonomy or load_taxonomy()
+        topics = topics_of(self._taxonomy, self.layout)  # fresh: mentions of this page only
+        transcript = self.transcripts.get(slug)
+        tags = self.tags[slug] if self.tags is not None and slug in self.tags else None
+        _with_transcript(self.layout, view, transcript)
+        attach_mentions(view, tags if tags is not None else episode_tags(view.episode, transcript),
+                        topics)
+        _render_episode(writer, view)
+        done = PageDone(slug, view.status, [_mention_record(m) for m in view.mentions],
+                        writer.files, writer.result.written, writer.result.unchanged)
+        view.transcript, view.blocks, view.anchors, view.mentions = None, [], {}, []
+        view.captions = None
+        return done
+
+
+PARALLEL_PAGES = 24  # fewer pages than this are rendered here: starting workers costs a second
+_renderer: PageRenderer | None = None  # a worker process's own
+
+
+def render_pages(renderer: PageRenderer, views: list[EpisodeView],
+                 workers: int | None = None) -> Iterator[PageDone]:
+    """Render `views`' pages; yields what each did, in their order. `workers`: processes
+    (None: one per core when there are many pages). Each process loads one transcript at a
+    time; what comes back is small (status and mentions)."""
+    workers = workers if workers is not None else \
+        (usable_cores() if len(views) >= PARALLEL_PAGES else 1)
+    if workers <= 1 or len(views) < 2:
+        yield from map(renderer, views)
+        return
+    context = multiprocessing.get_context("spawn")  # not a fork of a process holding locks
+    with ProcessPoolExecutor(max_workers=min(workers, len(views)), mp_context=context,
+                             initializer=_start_renderer, initargs=(renderer,)) as pool:
+        yield from pool.map(_render_in_worker, views, chunksize=4)
+
+
+def _start_renderer(renderer: PageRenderer) -> None:
+    global _renderer
+    _renderer = renderer
+
+
+def _render_in_worker(view: EpisodeView) -> PageDone:
+    assert _renderer is not None
+    return _renderer(view)
 
 
 def _kept_page(writer: _Writer, memo: BuildMemo, view: EpisodeView, key: str,
-               topics: dict[tuple[str, str], Topic]) -> bool:
-    """Keep the page the last build made from the same inputs; restore its mentions."""
+               captioned: bool) -> bool:
+    """Keep the page the last build made from the same inputs (its mentions are in the memo).
+    `captioned`: the episode has a transcript, so a local video has a captions file too."""
     layout = writer.layout
     if not memo.unchanged("pages", view.episode.slug, key, layout.path(view.page)):
         return False
-    if view.episode.media is not None and view.is_video and \
-            not layout.path(layout.episode_captions(view.episode.slug)).is_file():
+    captions = layout.episode_captions(view.episode.slug)
+    captioned = captioned and view.is_video
+    if captioned and not layout.path(captions).is_file():
         return False
-    entry = memo.get("pages", view.episode.slug)
-    view.known_status = entry["status"]
-    for record in entry["mentions"]:
+    view.known_status = memo.get("pages", view.episode.slug)["status"]
+    writer.keep(view.page)
+    if captioned:
+        writer.keep(captions)
+    return True
+
+
+def _restore_mentions(view: EpisodeView, records: list[dict[str, Any]],
+                      topics: dict[tuple[str, str], Topic]) -> None:
+    """The episode's mentions of cases and lessons, from their records, on the view and the
+    topics (in the order of the views, which is the order on the topic pages)."""
+    for record in records:
         topic = topics.get((record["kind"], record["id"]))
         if topic is None:
             continue
         mention = Mention(topic, view, editor=record["editor"],
-                          moments=[Moment(*moment) for moment in record["moments"]])
+                          moments=list(map(Moment._make, record["moments"])),
+                          more=record.get("more", 0))
         view.mentions.append(mention)
         topic.mentions.append(mention)
-    writer.keep(view.page)
-    if view.is_video:
-        writer.keep(layout.episode_captions(view.episode.slug))
-    return True
 
 
 def _mention_record(mention: Mention) -> dict[str, Any]:
     return {"kind": mention.topic.kind, "id": mention.topic.id, "editor": mention.editor,
-            "moments": [[m.start, m.anchor, m.excerpt, m.evidence] for m in mention.moments]}
+            "moments": [list(m) for m in mention.moments[:TOPIC_MOMENTS]],
+            "more": max(0, len(mention.moments) - TOPIC_MOMENTS)}
 
 
 def _render_lists(writer: _Writer, layout: SiteLayout, views: list[EpisodeView],
-                  tagged: list[Topic]) -> None:
+                  tagged: list[Topic], key: str | None) -> None:
     audio = [v for v in views if not v.is_video]
     video = [v for v in views if v.is_video]
     cases = [t for t in tagged if t.kind == "case"]
     lessons = [t for t in tagged if t.kind == "lesson"]
     cover = layout.cover(Path(writer.config.image))
-    writer.page("home.html", layout.home_page(), "home", latest_audio=audio[:LATEST],
+    has_cover = layout.path(cover).is_file()
+    key = _list_key(key, [has_cover])
+    writer.page("home.html", layout.home_page(), "home", key=key, latest_audio=audio[:LATEST],
                 latest_video=video[:LATEST], episode_count=len(views),
-                cover=cover if layout.path(cover).is_file() else None)
-    writer.page("episodes.html", layout.episodes_index(), "afleveringen", episodes=views)
-    writer.page("topics.html", layout.cases_index(), "case", topics=cases, kind="case")
-    writer.page("topics.html", layout.lessons_index(), "lesson", topics=lessons, kind="lesson")
-    writer.page("search.html", layout.search_page(), "zoeken")
-    writer.page("about.html", layout.about_page(), "over")
+                cover=cover if has_cover else None)
+    writer.page("episodes.html", layout.episodes_index(), "afleveringen", key=key, episodes=views)
+    writer.page("topics.html", layout.cases_index(), "case", key=key, topics=cases, kind="case")
+    writer.page("topics.html", layout.lessons_index(), "lesson", key=key, topics=lessons,
+                kind="lesson")
+    writer.page("search.html", layout.search_page(), "zoeken", key=key)
+    writer.page("about.html", layout.about_page(), "over", key=key)
 
 
 def _render_episode(writer: _Writer, view: EpisodeView) -> None:
@@ -737,17 +874,3 @@ def _remove_stale(layout: SiteLayout, keep: set[PurePosixPath]) -> int:
     return removed
 
 
-def index_search(layout: SiteLayout, result: SiteResult) -> bool:
-    """Run Pagefind over site/: Dutch stemming from <html lang="nl">, index in site/pagefind/."""
-    command = [sys.executable, "-m", "pagefind", "--site", str(layout.folder),
-               "--output-subdir", str(layout.search_index()), "--silent"]
-    try:
-        done = subprocess.run(command, capture_output=True, text=True, timeout=300)
-    except (OSError, subprocess.TimeoutExpired) as e:
-        result.problems.append(f"search index not built: {e}")
-        return False
-    if done.returncode != 0:
-        reason = (done.stderr or done.stdout).strip().splitlines()[-1:] or ["Pagefind failed"]
-        result.problems.append(f"search index not built (is pagefind[bin] installed?): {reason[0]}")
-        return False
-    return True

@@ -24,7 +24,7 @@ import json
 import re
 import sys
 import unicodedata
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import asdict, dataclass, field
 from functools import lru_cache
 from pathlib import Path
@@ -33,7 +33,7 @@ from typing import Any, TextIO
 from pipeline import model
 from pipeline.errors import Problem, shown_path
 from pipeline.fsutil import write_text_if_changed
-from pipeline.memo import code_digest, digest_of
+from pipeline.memo import BuildMemo, code_digest, digest_of
 from pipeline.taxonomy import CaseEntry, Taxonomy, load_taxonomy
 
 THRESHOLD = 1.0  # a label is tagged when its evidence in one passage adds up to this
@@ -685,16 +685,44 @@ TAGGER_CODE = code_digest(Path(__file__), Path(__file__).with_name("taxonomy.py"
                           Path(__file__).with_name("taxonomy.yaml"))
 
 
+class TagsOnDisk(Mapping[str, list[model.Tag]]):
+    """The passages of every tagged episode (slug -> tags), read from its `<slug>.tags.json`
+    only when asked for, so an archive's tags are never all in memory at once. `digests`
+    holds each tags file's content digest, enough to tell whether an episode's tags changed."""
+
+    def __init__(self, folder: Path) -> None:
+        self.folder = folder
+        self.digests: dict[str, str | None] = {}
+
+    def __getitem__(self, slug: str) -> list[model.Tag]:
+        if slug not in self.digests:
+            raise KeyError(slug)
+        tags = read_tags_file(self.folder / f"{slug}.tags.json")
+        if tags is None:
+            raise KeyError(slug)
+        return tags
+
+    def __contains__(self, slug: object) -> bool:
+        return slug in self.digests
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self.digests)
+
+    def __len__(self) -> int:
+        return len(self.digests)
+
+
 @dataclass
 class Tagged:
     """What tagging an archive found and wrote, and the problems it found."""
 
-    tags: dict[str, list[model.Tag]] = field(default_factory=dict)  # by slug
+    tags: TagsOnDisk
     problems: list[Problem] = field(default_factory=list)
     written: int = 0
 
 
-def tag_archive(root: Path, episodes: Sequence[model.Episode], transcripts: Any) -> Tagged:
+def tag_archive(root: Path, episodes: Sequence[model.Episode], transcripts: Any,
+                memo: BuildMemo | None = None) -> Tagged:
     """Tag every transcript; write `transcripts/<slug>.tags.json` (episode summary + passages).
 
     The tags live beside the master, not in it: re-tagging after a taxonomy change never
@@ -702,12 +730,13 @@ def tag_archive(root: Path, episodes: Sequence[model.Episode], transcripts: Any)
     line naming the sidecar; that episode is still tagged from its text. `transcripts` maps
     slugs to transcripts (`get`); when it also has `digests` (batch.ArchiveTranscripts), an
     episode whose master, cases and tagger are as last time keeps its tags file (its
-    `made_from` says what it was made from).
+    `made_from` says what it was made from; with the build memo, the file isn't even read).
     """
     tagger: Tagger | None = None
+    memo = memo or BuildMemo()
     known = set(load_taxonomy().case_ids)
     digests = getattr(transcripts, "digests", {})
-    result = Tagged()
+    result = Tagged(TagsOnDisk(root / "transcripts"))
     for episode in episodes:
         editor_cases = [case for case in episode.cases if case in known]
         for unknown in (case for case in episode.cases if case not in known):
@@ -717,29 +746,34 @@ def tag_archive(root: Path, episodes: Sequence[model.Episode], transcripts: Any)
         path = root / "transcripts" / f"{episode.slug}.tags.json"
         key = digest_of(digests[episode.slug], editor_cases, TAGGER_CODE) \
             if episode.slug in digests else None
-        kept = read_tags_file(path, key) if key else None
-        if kept is not None:
-            result.tags[episode.slug] = kept
+        if key and (memo.unchanged("tags", episode.slug, key, path) or
+                    read_tags_file(path, key) is not None):
+            memo.made("tags", episode.slug, key, path)
+            result.tags.digests[episode.slug] = memo.file_digest(path)
             continue
         transcript = transcripts.get(episode.slug)
         if transcript is None:
             continue
         tagger = tagger or default_tagger()
         tags = tagger.tag_transcript(transcript, editor_cases)
-        transcript.tags = result.tags[episode.slug] = tags
+        transcript.tags = tags
         summary = {"episode": [asdict(t) for t in summarise(tags)],
                    "passages": [asdict(t) for t in tags], "made_from": key}
         result.written += write_text_if_changed(
             path, json.dumps(summary, ensure_ascii=False, indent=2) + "\n")
+        if key:
+            memo.made("tags", episode.slug, key, path)
+        result.tags.digests[episode.slug] = memo.file_digest(path)
     return result
 
 
-def read_tags_file(path: Path, key: str) -> list[model.Tag] | None:
-    """The passages of a `<slug>.tags.json` made from `key` (the master's digest, the
-    editor's cases and the tagger's code), or None if it is missing or was made otherwise."""
+def read_tags_file(path: Path, key: str | None = None) -> list[model.Tag] | None:
+    """The passages of a `<slug>.tags.json` (if `key` is given: made from `key`, the master's
+    digest, the editor's cases and the tagger's code), or None if it is missing or was made
+    otherwise."""
     try:
         data = json.loads(path.read_text(encoding="utf-8"))
-        if data.get("made_from") != key:
+        if key is not None and data.get("made_from") != key:
             return None
         return [model.Tag(**passage) for passage in data["passages"]]
     except (OSError, ValueError, TypeError, KeyError, AttributeError):

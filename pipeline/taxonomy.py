@@ -9,6 +9,7 @@ top of the YAML file and compiled by pipeline.tag.
 from __future__ import annotations
 
 import re
+from functools import lru_cache
 from pathlib import Path
 from typing import Literal
 
@@ -135,11 +136,20 @@ def _check_unique(ids: list[str]) -> None:
 
 
 def load_taxonomy(path: Path | None = None) -> Taxonomy:
-    """Read and validate a taxonomy file (default: the one shipped with the package).
+    """Read and validate a taxonomy file (default: the one shipped with the package, read
+    once per process: tagging and the site both need it). Treat the result as read-only.
 
     Raises ConfigError naming the file and every invalid key path.
     """
-    path = Path(path) if path is not None else DEFAULT_TAXONOMY
+    return _read_taxonomy(Path(path)) if path is not None else _default_taxonomy()
+
+
+@lru_cache(maxsize=1)
+def _default_taxonomy() -> Taxonomy:
+    return _read_taxonomy(DEFAULT_TAXONOMY)
+
+
+def _read_taxonomy(path: Path) -> Taxonomy:
     try:
         raw = yaml.safe_load(path.read_text(encoding="utf-8"))
     except (OSError, yaml.YAMLError) as e:

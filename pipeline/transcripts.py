@@ -21,6 +21,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import orjson
+
 from pipeline.config import TranscriptionSettings
 from pipeline.errors import TranscriptError
 from pipeline.fsutil import write_bytes, write_json
@@ -69,7 +71,7 @@ class TranscriptStore:
         if not path.exists():
             return None
         try:
-            data = json.loads(path.read_text(encoding="utf-8"))
+            data = _parse_json(path.read_bytes())
             transcript = Transcript.from_dict(data)
         except (ValueError, KeyError, TypeError, AttributeError) as e:
             raise TranscriptError(
@@ -149,6 +151,14 @@ def content_hash(transcript: Transcript) -> str:
     seen = [(s.text, s.speaker, round(s.start, 3), round(s.end, 3)) for s in transcript.segments]
     blob = json.dumps({"segments": seen, "speakers": transcript.speakers}, ensure_ascii=False)
     return hashlib.sha256(blob.encode()).hexdigest()
+
+
+def _parse_json(raw: bytes) -> Any:
+    """orjson (3x faster on a large master), else json for what orjson refuses (NaN)."""
+    try:
+        return orjson.loads(raw)
+    except orjson.JSONDecodeError:
+        return json.loads(raw.decode("utf-8"))
 
 
 def _modified(path: Path) -> str:

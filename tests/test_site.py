@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 import http.client
+import json
 import shutil
 from pathlib import Path, PurePosixPath
 from urllib.parse import unquote, urlsplit
@@ -177,7 +178,7 @@ def test_every_page_type_is_written(site):
                      "casussen/index.html", "casussen/b2-voorst-kijk-in-de-kernen/index.html",
                      "casussen/b3-groningen-de-oude-bieb/index.html", "lessen/index.html",
                      "lessen/b1-l2/index.html", "zoeken/index.html", "over/index.html",
-                     "static/site.css", "static/site.js", "pagefind/pagefind.js"):
+                     "static/site.css", "static/site.js", "pagefind/shards.json"):
         assert (site / relative).is_file(), relative
 
 
@@ -322,7 +323,9 @@ def test_search_index_covers_episode_pages_only(site):
     for path in pages(site):
         body = parse(path).xpath("//*[@data-pagefind-body]")
         assert bool(body) == (path.parent.parent.name == "afleveringen"), path
-    assert (site / "pagefind" / "pagefind-entry.json").is_file()
+    shards = json.loads((site / "pagefind" / "shards.json").read_text())["shards"]
+    assert shards and all((site / "pagefind" / s["name"] / "pagefind-entry.json").is_file()
+                          for s in shards)
 
 
 def test_second_render_writes_nothing_and_gone_episodes_are_removed(tmp_path):

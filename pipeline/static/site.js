@@ -332,12 +332,29 @@
     this.serial = 0;
   }
 
+  // The index comes in shards (pipeline/search.py): pagefind/shards.json names them. The
+  // first shard's Pagefind searches, the others are merged into it.
   ArchiveSearch.prototype.load = function () {
     if (this.pagefind) { return this.pagefind; }
     var rootUrl = new URL(doc.dataset.root || "./", location.href);
-    this.pagefind = import(new URL("pagefind/pagefind.js", rootUrl).href).then(function (pagefind) {
-      return Promise.resolve(pagefind.options({ baseUrl: rootUrl.pathname })).then(function () { return pagefind; });
+    var indexUrl = new URL("pagefind/", rootUrl);
+    this.pagefind = fetch(new URL("shards.json", indexUrl).href).then(function (response) {
+      if (!response.ok) { throw new Error("no search index"); }
+      return response.json();
+    }).then(function (manifest) {
+      var shards = manifest.shards.map(function (shard) { return new URL(shard.name + "/", indexUrl); });
+      if (!shards.length) { throw new Error("empty search index"); }
+      return import(new URL("pagefind.js", shards[0]).href).then(function (pagefind) {
+        var options = { baseUrl: rootUrl.pathname };
+        return Promise.resolve(pagefind.options(options)).then(function () {
+          return Promise.all(shards.slice(1).map(function (shard) {
+            return pagefind.mergeIndex(shard.pathname, options);
+          }));
+        }).then(function () { return pagefind; });
+      });
     });
+    var self = this;
+    this.pagefind.catch(function () { self.pagefind = null; });  // try again on the next search
     return this.pagefind;
   };
 
