@@ -5,14 +5,15 @@
 
 For each archive (made by bench/make_archive.py, so every transcript is already there) it times,
 each build in a fresh Python process, with that process's peak memory (max RSS; the search
-indexer, a separate program, is reported apart):
-- full: site/ and the build memo removed (transcripts/ and the ingest cache kept: the archive
-  as a fresh checkout on the build machine, or after a template change);
+page renderers and the search indexer, separate processes, are reported apart: the largest):
+- full: site/ removed (transcripts/ and .cache/ kept: every page, caption file, feed and
+  search shard is made again, but nothing is transcribed or probed);
 - no-op: nothing changed since the last build;
 - incremental: one new episode added (media, sidecar, and its transcript as if already
   transcribed, so transcription is excluded; its media file is probed and its derived files,
   tags and page made);
-- cold (with --cold): .cache/ removed as well, so every media file is probed again.
+- cold (with --cold): .cache/ removed as well, so every media file is probed and every
+  transcript digested again (a fresh checkout on a new build machine).
 Then the sizes of site/, its search index and transcripts/. The added episode is removed and
 the archive rebuilt at the end, so the benchmark can be run again on the same archive.
 """
@@ -27,6 +28,7 @@ import shutil
 import subprocess
 import sys
 import time
+from collections.abc import Iterator
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parent.parent
@@ -78,27 +80,29 @@ def size_mb(path: Path) -> float:
     return sum(p.stat().st_size for p in path.rglob("*") if p.is_file()) / 1e6
 
 
-def measure(root: Path, cold: bool, minutes: float) -> list[tuple[str, dict]]:
+def measure(root: Path, cold: bool, minutes: float) -> Iterator[tuple[str, dict]]:
+    """Yields each build's row as soon as it is measured (sizes as the archive is then)."""
     episodes = sum(1 for _ in (root / "episodes").glob("*.mp3"))
-    rows = []
     timed_build(root)  # brings an archive made by older code up to date first
+
+    def row(name: str, measured: dict) -> tuple[str, dict]:
+        sizes = {"site": size_mb(root / "site"), "index": size_mb(root / "site" / "pagefind"),
+                 "transcripts": size_mb(root / "transcripts")}
+        return f"{episodes} {name}", measured | {"sizes": sizes}
+
     shutil.rmtree(root / "site", ignore_errors=True)
-    (root / ".cache" / "memo.json").unlink(missing_ok=True)
-    rows.append(("full", timed_build(root)))
-    rows.append(("no-op", timed_build(root)))
+    yield row("full", timed_build(root))
+    yield row("no-op", timed_build(root))
     added = add_episode(root, minutes)
-    rows.append(("incremental (+1)", timed_build(root)))
-    rows.append(("no-op after it", timed_build(root)))
+    yield row("incremental (+1)", timed_build(root))
+    yield row("no-op after it", timed_build(root))
     for path in added:
         path.unlink()
     timed_build(root)  # back to the archive as generated
     if cold:
         shutil.rmtree(root / "site")
         shutil.rmtree(root / ".cache")
-        rows.append(("cold (probe every file)", timed_build(root)))
-    sizes = {"site": size_mb(root / "site"), "index": size_mb(root / "site" / "pagefind"),
-             "transcripts": size_mb(root / "transcripts")}
-    return [(f"{episodes} {name}", row | {"sizes": sizes}) for name, row in rows]
+        yield row("cold (probe every file)", timed_build(root))
 
 
 def main() -> int:
@@ -108,7 +112,7 @@ def main() -> int:
     parser.add_argument("--minutes", type=float, default=30.0,
                         help="length of the added episode (as the archive was made)")
     args = parser.parse_args()
-    print("| archive, build | wall s | files changed | peak RSS MB (build) | peak RSS MB (indexer) "
+    print("| archive, build | wall s | files changed | peak RSS MB (build) | peak RSS MB (largest child: page renderer or indexer) "
           "| site/ MB | search index MB | transcripts/ MB |")
     print("|---|---|---|---|---|---|---|---|")
     for root in args.archives:

@@ -90,6 +90,10 @@ class SiteLayout:
     def case_page(self, case_id: str) -> PurePosixPath:
         return PurePosixPath("casussen") / case_id / "index.html"
 
+    def topic_part(self, topic_page: PurePosixPath, number: int) -> PurePosixPath:
+        """An older part of a case's or lesson's page: casussen/<id>/deel-2/index.html."""
+        return topic_page.parent / f"deel-{number}" / "index.html"
+
     def lessons_index(self) -> PurePosixPath:
         return PurePosixPath("lessen") / "index.html"
 

@@ -54,6 +54,7 @@ PAUSE = 3.0  # seconds of silence that start a new paragraph
 PARAGRAPH_CHARS = 700  # a paragraph ends at the first segment end after this many characters
 EXCERPT_CHARS = 320  # a tagged passage on a case or lesson page
 TOPIC_MOMENTS = 3  # passages per episode on a case or lesson page (all are on the episode's page)
+TOPIC_PART = 50  # episodes per older part of a case or lesson page
 LATEST = 5  # episodes and videos on the home page
 _CUE = re.compile(r"[\[(][^\[\]()]*[\])]")  # a sound description: [muziek], (gelach)
 _MONTHS = ("januari februari maart april mei juni juli augustus september oktober november "
@@ -169,6 +170,17 @@ class Topic:
     @property
     def moment_count(self) -> int:
         return sum(len(m.moments) + m.more for m in self.mentions)
+
+
+@dataclass
+class TopicPart:
+    """One page of a case or lesson: number 0 is its own page (the newest episodes), 1 to
+    `older` hold older episodes, TOPIC_PART each (1 the oldest)."""
+
+    number: int
+    page: PurePosixPath
+    mentions: list[Mention]
+    older: int  # how many older parts the topic has
 
 
 @dataclass
@@ -683,6 +695,7 @@ def render_site(root: Path, config: ArchiveConfig, episodes: list[Episode], tran
                 memo.made("pages", slug, keys[slug], layout.path(view.page), status=done.status,
                           mentions=records)
         _restore_mentions(view, records, topics)
+    rendered.close()  # the worker processes end here, not when the generator is collected
     tagged = [t for t in topics.values() if t.mentions]
     # The search index covers episode pages only: Pagefind runs while the overviews render.
     indexing = start_index_search(layout, {v.episode.slug: v.page for v in views},
@@ -693,8 +706,7 @@ def render_site(root: Path, config: ArchiveConfig, episodes: list[Episode], tran
     known = None if None in keys.values() else site_key
     _render_lists(writer, layout, views, tagged, _list_key(known, [keys[v.episode.slug] for v in views]))
     for topic in tagged:
-        writer.page("topic.html", topic.page, topic.kind, topic=topic, key=_list_key(
-            known, [(keys[m.episode.episode.slug], m.editor) for m in topic.mentions]))
+        _render_topic(writer, topic, known, keys)
     writer.static()
 
     # 3. The search index (only the shards whose pages changed) once Pagefind is done.
@@ -849,6 +861,33 @@ def _render_lists(writer: _Writer, layout: SiteLayout, views: list[EpisodeView],
                 kind="lesson")
     writer.page("search.html", layout.search_page(), "zoeken", key=key)
     writer.page("about.html", layout.about_page(), "over", key=key)
+
+
+def topic_parts(topic: Topic, layout: SiteLayout) -> list[TopicPart]:
+    """The pages of a case or lesson: its own page with the newest TOPIC_PART to
+    2 * TOPIC_PART - 1 episodes, then older parts of TOPIC_PART each, counted from the oldest
+    episode. A new episode changes the topic's own page only: older parts stay as they are."""
+    oldest_first = topic.mentions[::-1]
+    older = max(0, len(oldest_first) // TOPIC_PART - 1)
+    parts = [TopicPart(0, topic.page, oldest_first[older * TOPIC_PART:][::-1], older)]
+    for number in range(1, older + 1):
+        chunk = oldest_first[(number - 1) * TOPIC_PART:number * TOPIC_PART]
+        parts.append(TopicPart(number, layout.topic_part(topic.page, number), chunk[::-1], older))
+    return parts
+
+
+def _render_topic(writer: _Writer, topic: Topic, known: str | None,
+                  keys: dict[str, str | None]) -> None:
+    """Each part of a topic, kept while the episodes it shows (and its neighbours) are."""
+    def listed(mentions: list[Mention]) -> list[Any]:
+        return [(keys[m.episode.episode.slug], m.editor) for m in mentions]
+
+    for part in topic_parts(topic, writer.layout):
+        # The topic's own page counts every episode and moment; an older part only its own.
+        shown = topic.mentions if part.number == 0 else part.mentions
+        key = _list_key(known, [part.number, part.older, *listed(shown)])
+        writer.page("topic.html", part.page, topic.kind, key=key, topic=topic, part=part,
+                    part_size=TOPIC_PART)
 
 
 def _render_episode(writer: _Writer, view: EpisodeView) -> None:

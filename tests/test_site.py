@@ -6,6 +6,7 @@ the real render_site, and read back with lxml. `crafted_site` is also used by th
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import http.client
 import json
@@ -30,6 +31,7 @@ from pipeline.model import (
     Word,
 )
 from pipeline.serve import MIME_TYPES, parse_range, serve_in_background
+from pipeline import site as site_module
 from pipeline.site import clock, dutch_list, relative_url, render_site, segment_anchors
 
 SCRIPT = "<script>window.__xss = 1</script>"
@@ -143,7 +145,11 @@ def site(tmp_path_factory) -> Path:
 
 
 def parse(path: Path) -> lxml_html.HtmlElement:
-    return lxml_html.fromstring(path.read_bytes())
+    return parse_bytes(path.read_bytes())
+
+
+def parse_bytes(html: bytes) -> lxml_html.HtmlElement:
+    return lxml_html.fromstring(html)
 
 
 def pages(site: Path) -> list[Path]:
@@ -326,6 +332,77 @@ def test_search_index_covers_episode_pages_only(site):
     shards = json.loads((site / "pagefind" / "shards.json").read_text())["shards"]
     assert shards and all((site / "pagefind" / s["name"] / "pagefind-entry.json").is_file()
                           for s in shards)
+
+
+def site_files(folder: Path) -> dict[str, bytes]:
+    """Every file of a site but the search index, by path."""
+    return {str(p.relative_to(folder)): p.read_bytes() for p in sorted(folder.rglob("*"))
+            if p.is_file() and "pagefind" not in p.parts}
+
+
+def test_pages_rendered_by_worker_processes_are_the_same_as_rendered_here(tmp_path):
+    made = {}
+    for workers in (1, 2):
+        folder, episodes, transcripts = crafted_site(tmp_path / f"w{workers}" / "archive")
+        root = folder.parent
+        config = load_archive(root)
+        shutil.rmtree(folder / "afleveringen")
+        result = render_site(root, config, episodes, transcripts, SiteLayout(root, config.base_url),
+                             workers=workers)
+        assert not result.problems, result.problems
+        made[workers] = site_files(folder)
+    assert made[1].keys() == made[2].keys() and len(made[1]) > 15
+    assert [name for name in made[1] if made[1][name] != made[2][name]] == []
+
+
+def test_published_files_are_readable_by_a_web_server(site):
+    for path in site.rglob("*"):
+        if path.is_file():
+            assert path.stat().st_mode & 0o044 == 0o044, path  # not mkstemp's 0600
+
+
+def test_a_long_topic_is_split_into_parts_and_older_parts_stay_as_they_are(tmp_path, monkeypatch):
+    monkeypatch.setattr(site_module, "TOPIC_PART", 2)
+    folder, episodes, transcripts = crafted_site(tmp_path / "archive")
+    root = folder.parent
+    config = load_archive(root)
+    layout = SiteLayout(root, config.base_url)
+    [talk] = [e for e in episodes if e.slug == "gesprek"]
+
+    def copies(count: int) -> list[Episode]:
+        return [dataclasses.replace(talk, slug=f"gesprek-{n}", guid=f"g-copy-{n}",
+                                    date=talk.date + dt.timedelta(days=n + 1))
+                for n in range(count)]
+
+    def render(count: int) -> dict[str, bytes]:
+        more = copies(count)
+        render_site(root, config, episodes + more, {**transcripts, **{
+            e.slug: transcripts["gesprek"] for e in more}}, layout)
+        topic = folder / "casussen" / "b2-voorst-kijk-in-de-kernen"
+        return {str(p.relative_to(topic)): p.read_bytes() for p in sorted(topic.rglob("*.html"))}
+
+    six = render(5)  # gesprek and five copies: the newest two on the page, then two parts
+    assert sorted(six) == ["deel-1/index.html", "deel-2/index.html", "index.html"]
+
+    def shown(html: bytes) -> list[str]:
+        return parse_bytes(html).xpath("//section[@class='mention']//h2/a/@href")
+
+    assert shown(six["index.html"]) == ["../../afleveringen/gesprek-4/",
+                                        "../../afleveringen/gesprek-3/"]
+    assert shown(six["deel-1/index.html"]) == ["../../../afleveringen/gesprek-0/",
+                                               "../../../afleveringen/gesprek/"]
+    front = parse_bytes(six["index.html"])
+    assert front.xpath("//nav[@class='parts']//a/@href") == ["deel-2/", "deel-1/"]
+    assert "6 afleveringen" in front.xpath("string(//p[@class='lead'])")
+
+    seven = render(6)  # one more: only the topic's own page changes
+    assert sorted(seven) == sorted(six)
+    assert seven["deel-1/index.html"] == six["deel-1/index.html"]
+    assert seven["deel-2/index.html"] == six["deel-2/index.html"]
+    assert len(shown(seven["index.html"])) == 3
+
+    render(0)  # back to one: the parts are gone
+    assert not (folder / "casussen" / "b2-voorst-kijk-in-de-kernen" / "deel-1").exists()
 
 
 def test_second_render_writes_nothing_and_gone_episodes_are_removed(tmp_path):

@@ -20,9 +20,11 @@ import subprocess
 import time
 import zlib
 from pathlib import Path
+from unittest import mock
 
 import pytest
 
+from pipeline import search
 from pipeline.build import run as build_archive
 from pipeline.config import load_archive
 from pipeline.layout import SiteLayout
@@ -90,6 +92,19 @@ def crafted_url(tmp_path_factory):
     folder, _, _ = crafted_site(tmp_path_factory.mktemp("crafted") / "archive")
     server, url = serve_in_background(folder)
     yield url
+    server.shutdown()
+    server.server_close()
+
+
+@pytest.fixture(scope="session")
+def sharded_site(tmp_path_factory):
+    """The crafted archive with a search shard per page: (url, site folder)."""
+    from test_site import crafted_site
+
+    with mock.patch.object(search, "SHARD_PAGES", 1):
+        folder, _, _ = crafted_site(tmp_path_factory.mktemp("sharded") / "archive")
+    server, url = serve_in_background(folder)
+    yield url, folder
     server.shutdown()
     server.server_close()
 
@@ -359,6 +374,17 @@ def test_archive_search_links_to_the_passage(new_page, demo_url):
     anchor = href.rsplit("#", 1)[1]
     assert page.locator(f"#{anchor}").count() == 1
     assert "Kernen" in page.inner_text(f"#{anchor}") or "kernen" in page.inner_text(f"#{anchor}")
+
+
+def test_archive_search_finds_pages_in_every_shard(new_page, sharded_site):
+    url, folder = sharded_site
+    shards = json.loads((folder / "pagefind" / "shards.json").read_text())["shards"]
+    assert len(shards) >= 2  # gesprek and choku are in different shards
+    page = new_page()
+    open_page(page, url, "zoeken/?q=in")
+    found = page.eval_on_selector_all(".result h2 a", "links => links.map(a => a.pathname)")
+    assert {"/afleveringen/gesprek/", "/afleveringen/choku/"} <= set(found), found
+    assert page.js_errors == []
 
 
 def test_print_shows_the_transcript_without_player_or_navigation(new_page, demo_url):
