@@ -159,12 +159,12 @@ def _transcribe(episodes: list[Episode], settings: TranscriptionSettings, worker
     if not episodes:
         return
     started = time.monotonic()
+    workers = min(workers, len(episodes))  # one new episode: here, with every core
     if executor is None and workers <= 1:
         outcomes = ((e, _here(e, settings)) for e in episodes)
     else:
         outcomes = _elsewhere(episodes, worker_settings(settings, workers),
-                              executor or local_pool(min(workers, len(episodes))),
-                              on_cluster=executor is not None)
+                              executor or local_pool(workers), on_cluster=executor is not None)
     for episode, outcome in outcomes:
         if isinstance(outcome, JobResult):
             _report(episode, outcome, result)

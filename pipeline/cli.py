@@ -35,7 +35,7 @@ def main() -> None:
 @click.option("--wait", is_flag=True, help="If another build is running, wait for it.")
 @click.option("--workers", type=click.IntRange(min=0), default=None,
               help="Episodes to transcribe at once, each in its own process (default: "
-                   "transcription.workers in archive.yaml; 0 there: one per two cores).")
+                   "transcription.workers in archive.yaml; 0 there: one per core).")
 @click.option("--cluster", metavar="ADDRESS",
               help="Transcribe on a running Dask cluster, e.g. tcp://scheduler:8786 (needs "
                    "wijkarchief[cluster]); results come back into transcripts/ here.")

@@ -58,7 +58,7 @@ class TranscriptionSettings(Strict):
     # faster-whisper decodes this many VAD chunks at once (BatchedInferencePipeline): twice the
     # throughput on a 2-core CPU at equal or better WER (docs/benchmarks.md). 0 or 1: one at a time.
     batch_size: int = Field(8, ge=0, le=64)
-    # Episodes transcribed at once, each in its own worker process; 0: one per two cores, as
+    # Episodes transcribed at once, each in its own worker process; 0: one per core, as
     # memory allows (pipeline.workers.default_workers). Changes speed only, not the text.
     workers: int = Field(0, ge=0)
 

@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import filecmp
 import hashlib
+import json
 import multiprocessing
 import os
 import re
@@ -38,7 +39,7 @@ import jinja2
 from markupsafe import Markup, escape
 
 from pipeline.config import ArchiveConfig
-from pipeline.fsutil import temporary_beside
+from pipeline.fsutil import temporary_beside, write_cache_text
 from pipeline.layout import FEED, SiteLayout
 from pipeline.memo import BuildMemo, code_digest, digest_of
 from pipeline.model import Episode, Segment, Tag, Transcript
@@ -148,13 +149,27 @@ class Moment(NamedTuple):
 @dataclass
 class Mention:
     """One case or lesson in one episode: asserted by the editor, found in the text, or both.
-    A topic page shows an episode's first TOPIC_MOMENTS moments; `more` counts the others."""
+
+    On the episode's page `moments` are all its moments; on a case or lesson page the first
+    TOPIC_MOMENTS, read from the moments store only when that page is rendered (so an archive's
+    moments are never all in memory), and `more` counts the others."""
 
     topic: Topic
     episode: EpisodeView
     editor: bool = False
-    moments: list[Moment] = field(default_factory=list)
-    more: int = 0
+    found: list[Moment] | None = None
+    count: int = 0  # the episode's moments for this topic
+    load: Callable[[], list[Moment]] | None = None
+
+    @property
+    def moments(self) -> list[Moment]:
+        if self.found is None:
+            self.found = self.load() if self.load else []
+        return self.found
+
+    @property
+    def more(self) -> int:
+        return max(0, self.count - len(self.moments))
 
 
 @dataclass
@@ -170,7 +185,7 @@ class Topic:
 
     @property
     def moment_count(self) -> int:
-        return sum(len(m.moments) + m.more for m in self.mentions)
+        return sum(m.count for m in self.mentions)
 
 
 @dataclass
@@ -523,9 +538,10 @@ def attach_mentions(view: EpisodeView, tags: list[Tag],
         if topic is None:
             continue  # an id the taxonomy no longer has
         group = [t for t in tags if t.kind == summary.kind and t.id == summary.id]
-        mention = Mention(topic, view, editor=any(t.source == "editor" for t in group))
-        mention.moments = [_moment(view, t, segments) for t in sorted(group, key=lambda t: t.start)
-                           if t.source == "text"]
+        moments = [_moment(view, t, segments) for t in sorted(group, key=lambda t: t.start)
+                   if t.source == "text"]
+        mention = Mention(topic, view, editor=any(t.source == "editor" for t in group),
+                          found=moments, count=len(moments))
         view.mentions.append(mention)
         topic.mentions.append(mention)
 
@@ -698,6 +714,8 @@ def render_site(root: Path, config: ArchiveConfig, episodes: list[Episode], tran
     # 1. One page per episode, each as its transcript, tags and metadata say: pages whose
     #    inputs are as last time are kept, the others rendered (by several processes for many).
     plans: list[tuple[EpisodeView, bool]] = []
+    store = MomentStore(root)
+    _load_moments.cache_clear()  # a long-running `wijk watch` must not see an older build's
     for view in views:
         slug = view.episode.slug
         tags_key = tag_digests.get(slug) if tag_digests is not None else \
@@ -705,7 +723,8 @@ def render_site(root: Path, config: ArchiveConfig, episodes: list[Episode], tran
         key = keys[slug] = None if digests is None else \
             _page_key(site_key, view, digests.get(slug), tags_key)
         captioned = digests is not None and digests.get(slug) is not None
-        plans.append((view, key is not None and _kept_page(writer, memo, view, key, captioned)))
+        plans.append((view, key is not None and
+                      _kept_page(writer, memo, view, key, captioned, store)))
     rendered = render_pages(PageRenderer(layout, config, transcripts, tags),
                             [view for view, kept in plans if not kept], workers)
     for view, kept in plans:
@@ -719,7 +738,7 @@ def render_site(root: Path, config: ArchiveConfig, episodes: list[Episode], tran
             if keys[slug] is not None:
                 memo.made("pages", slug, keys[slug], layout.path(view.page), status=done.status,
                           mentions=records)
-        _restore_mentions(view, records, topics)
+        _restore_mentions(view, records, topics, store)
     rendered.close()  # the worker processes end here, not when the generator is collected
     tagged = [t for t in topics.values() if t.mentions]
     # The search index covers episode pages only: Pagefind runs while the overviews render.
@@ -741,6 +760,7 @@ def render_site(root: Path, config: ArchiveConfig, episodes: list[Episode], tran
 
     # 4. Drop pages of episodes, cases and lessons that are gone (not while Pagefind reads).
     result.removed = _remove_stale(layout, writer.files)
+    store.prune({view.episode.slug for view in views})
     return result
 
 
@@ -792,6 +812,7 @@ class PageRenderer:
         attach_mentions(view, tags if tags is not None else episode_tags(view.episode, transcript),
                         topics)
         _render_episode(writer, view)
+        MomentStore(self.layout.root).save(slug, view.mentions)
         done = PageDone(slug, view.status, [_mention_record(m) for m in view.mentions],
                         writer.files, writer.result.written, writer.result.unchanged)
         view.transcript, view.blocks, view.anchors, view.mentions = None, [], {}, []
@@ -830,11 +851,16 @@ def _render_in_worker(view: EpisodeView) -> PageDone:
 
 
 def _kept_page(writer: _Writer, memo: BuildMemo, view: EpisodeView, key: str,
-               captioned: bool) -> bool:
-    """Keep the page the last build made from the same inputs (its mentions are in the memo).
-    `captioned`: the episode has a transcript, so a local video has a captions file too."""
+               captioned: bool, store: MomentStore) -> bool:
+    """Keep the page the last build made from the same inputs (its mentions are in the memo,
+    their moments in the store). `captioned`: the episode has a transcript, so a local video
+    has a captions file too."""
     layout = writer.layout
-    if not memo.unchanged("pages", view.episode.slug, key, layout.path(view.page)):
+    slug = view.episode.slug
+    if not memo.unchanged("pages", slug, key, layout.path(view.page)):
+        return False
+    if any(record["count"] for record in memo.get("pages", slug)["mentions"]) and \
+            not store.has(slug):
         return False
     captions = layout.episode_captions(view.episode.slug)
     captioned = captioned and view.is_video
@@ -848,24 +874,66 @@ def _kept_page(writer: _Writer, memo: BuildMemo, view: EpisodeView, key: str,
 
 
 def _restore_mentions(view: EpisodeView, records: list[dict[str, Any]],
-                      topics: dict[tuple[str, str], Topic]) -> None:
+                      topics: dict[tuple[str, str], Topic], store: MomentStore) -> None:
     """The episode's mentions of cases and lessons, from their records, on the view and the
-    topics (in the order of the views, which is the order on the topic pages)."""
+    topics (in the order of the views, which is the order on the topic pages). Their moments
+    stay in the store until a topic page shows them."""
+    slug = view.episode.slug
     for record in records:
         topic = topics.get((record["kind"], record["id"]))
         if topic is None:
             continue
-        mention = Mention(topic, view, editor=record["editor"],
-                          moments=list(map(Moment._make, record["moments"])),
-                          more=record.get("more", 0))
+        name = f"{topic.kind}/{topic.id}"
+        mention = Mention(topic, view, editor=record["editor"], count=record["count"],
+                          load=lambda name=name: store.load(slug).get(name, []))
         view.mentions.append(mention)
         topic.mentions.append(mention)
 
 
 def _mention_record(mention: Mention) -> dict[str, Any]:
     return {"kind": mention.topic.kind, "id": mention.topic.id, "editor": mention.editor,
-            "moments": [list(m) for m in mention.moments[:TOPIC_MOMENTS]],
-            "more": max(0, len(mention.moments) - TOPIC_MOMENTS)}
+            "count": mention.count}
+
+
+class MomentStore:
+    """The moments each episode's page found, as case and lesson pages show them (the first
+    TOPIC_MOMENTS per topic), in `.cache/moments/<slug>.json`: written with the episode's page,
+    read when a case or lesson page that lists the episode is rendered. Only a cache: a
+    missing file shows the episode on those pages without its passages until it is rendered
+    again."""
+
+    FOLDER = Path(".cache") / "moments"
+
+    def __init__(self, root: Path) -> None:
+        self.folder = root / self.FOLDER
+
+    def save(self, slug: str, mentions: list[Mention]) -> None:
+        shown = {f"{m.topic.kind}/{m.topic.id}": [list(moment) for moment in m.moments[:TOPIC_MOMENTS]]
+                 for m in mentions if m.moments}
+        write_cache_text(self.folder / f"{slug}.json", json.dumps(shown, ensure_ascii=False))
+
+    def has(self, slug: str) -> bool:
+        return (self.folder / f"{slug}.json").is_file()
+
+    def load(self, slug: str) -> dict[str, list[Moment]]:
+        return _load_moments(self.folder / f"{slug}.json")
+
+    def prune(self, slugs: set[str]) -> None:
+        """Forget episodes that are gone; let go of what this build read."""
+        _load_moments.cache_clear()
+        if self.folder.is_dir():
+            for path in self.folder.glob("*.json"):
+                if path.stem not in slugs:
+                    path.unlink(missing_ok=True)
+
+
+@lru_cache(maxsize=2048)  # an episode is listed on up to dozens of topic pages in one build
+def _load_moments(path: Path) -> dict[str, list[Moment]]:
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+        return {name: [Moment(*moment) for moment in moments] for name, moments in data.items()}
+    except (OSError, ValueError, TypeError, AttributeError):
+        return {}
 
 
 def _render_lists(writer: _Writer, layout: SiteLayout, views: list[EpisodeView],

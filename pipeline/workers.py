@@ -38,11 +38,15 @@ def usable_cores() -> int:
 
 
 def default_workers(cores: int | None = None, memory: float | None = None) -> int:
-    """How many episodes to transcribe at once: one per two cores (each worker's engine uses
-    two threads, where CTranslate2's decoding scales well), as many as memory allows."""
+    """How many episodes to transcribe at once: one per core, as many as memory allows.
+
+    Each worker then runs its engine on one thread. Much of an episode's work (decoding the
+    audio, finding speech, speaker embeddings) runs on one thread anyway, so whole episodes in
+    parallel beat one episode on several threads: 1.49x the throughput with 2 workers on 2
+    cores (bench/parallel.py, docs/benchmarks.md). A single new episode still gets every core."""
     cores = cores or usable_cores()
     memory = memory or _available_memory()
-    return max(1, min(cores // 2, int(memory // WORKER_MEMORY)))
+    return max(1, min(cores, int(memory // WORKER_MEMORY)))
 
 
 def _available_memory() -> float:

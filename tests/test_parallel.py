@@ -88,8 +88,8 @@ def test_dask_local_cluster_transcribes_a_backlog_into_transcripts(three_clips):
 
 
 def test_default_workers_follow_cores_and_memory():
-    assert default_workers(cores=2, memory=24e9) == 1
-    assert default_workers(cores=16, memory=128e9) == 8
+    assert default_workers(cores=2, memory=24e9) == 2
+    assert default_workers(cores=16, memory=128e9) == 16
     assert default_workers(cores=16, memory=4e9) == 2  # memory-bound
     assert default_workers(cores=1, memory=1e9) == 1
     settings = TranscriptionSettings()
