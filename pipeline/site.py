@@ -699,7 +699,9 @@ def render_site(root: Path, config: ArchiveConfig, episodes: list[Episode], tran
     `transcripts` maps slugs to transcripts (`get`); `tags` gives each episode's tags (else the
     transcript's own). With batch.ArchiveTranscripts and a memo, an episode page whose inputs
     are all as last time is kept without reading its transcript; what the overviews need from
-    it (status, moments) comes from the memo. One transcript is in memory at a time.
+    it comes from the memo (status, mentions) and the MomentStore (passages). One transcript
+    is in memory at a time per process; `workers`: processes rendering episode pages (None:
+    one per core when there are many).
     """
     result = SiteResult()
     memo = memo or BuildMemo()

@@ -142,8 +142,8 @@ def test_removed_episode_leaves_site_and_feed_but_its_transcript_is_kept(small_a
 
 
 def _watch(root: Path) -> subprocess.Popen[str]:
-    return subprocess.Popen([sys.executable, "-m", "pipeline", "watch", "--archive", str(root),
-                             "--interval", "0.3", "--settle", "1.0"],
+    return subprocess.Popen([sys.executable, "-X", "faulthandler", "-m", "pipeline", "watch",
+                             "--archive", str(root), "--interval", "0.3", "--settle", "1.0"],
                             stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
 
 
@@ -176,11 +176,22 @@ def test_watch_picks_up_dropped_and_slowly_copied_files(small_archive):
         assert _wait_for(root / "transcripts" / "langzaam.vtt")
     finally:
         watcher.send_signal(signal.SIGINT)
-        output, _ = watcher.communicate(timeout=60)
+        output = _stopped(watcher)
     assert "new: episodes/gedropt.flac" in output
     assert "tijdelijk" not in output
     assert "error: episodes/langzaam.m4a" not in output  # never reported half-copied
     assert "Traceback" not in output
+
+
+def _stopped(watcher: subprocess.Popen[str], timeout: float = 60) -> str:
+    """The watcher's output once it has stopped; if it does not stop, its threads' stacks
+    (faulthandler on SIGABRT) in the failure, to show where it hangs."""
+    try:
+        return watcher.communicate(timeout=timeout)[0]
+    except subprocess.TimeoutExpired:
+        watcher.send_signal(signal.SIGABRT)
+        output, _ = watcher.communicate(timeout=30)
+        raise AssertionError(f"wijk watch did not stop on SIGINT:\n{output[-6000:]}") from None
 
 
 def kill_trials(root: Path, trials: int, seed: int) -> None:
