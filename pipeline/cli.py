@@ -4,7 +4,6 @@ archive's settings and calls one library function."""
 from __future__ import annotations
 
 import json
-import os
 import sys
 from pathlib import Path
 
@@ -122,12 +121,6 @@ def watch(archive: Path, interval: float, settle: float) -> None:
         watch_archive(archive, interval=interval, pause=settle)
     except KeyboardInterrupt:
         click.echo("Stopped watching.")
-        sys.stdout.flush()
-        sys.stderr.flush()
-        # Leave at once: a build interrupted by Ctrl+C has released the lock and left only
-        # temporary files the next build clears, and the engines' native thread pools
-        # (CTranslate2, torch) need not be wound down one by one at interpreter exit.
-        os._exit(0)
 
 
 @main.command()

@@ -152,7 +152,7 @@ def assert_caption_rules(cues: list[Cue], source: Transcript) -> None:
 def assert_reading_speed_justified(cues: list[Cue]) -> None:
     """Above 17 characters/s only where the cue could not stay longer: speech too fast."""
     for number, cue in enumerate(cues, 1):
-        if len(cue.text) / (cue.end - cue.start) <= MAX_CPS:
+        if len(cue.text) <= MAX_CPS * (cue.end - cue.start) + 1e-9:  # exactly at the limit is fine
             continue
         chained = number < len(cues) and abs(cues[number].start - cue.end) < MS
         lingering = cue.end >= cue.speech_end + END_DELAY - MS

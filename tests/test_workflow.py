@@ -142,9 +142,12 @@ def test_removed_episode_leaves_site_and_feed_but_its_transcript_is_kept(small_a
 
 
 def _watch(root: Path) -> subprocess.Popen[str]:
+    # SIGINT as at a terminal: a shell running the suite in the background hands its children
+    # SIGINT ignored, and Python then never raises KeyboardInterrupt for it.
     return subprocess.Popen([sys.executable, "-X", "faulthandler", "-m", "pipeline", "watch",
                              "--archive", str(root), "--interval", "0.3", "--settle", "1.0"],
-                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+                            preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
 
 
 def _wait_for(path: Path, timeout: float = 120) -> bool:
