@@ -109,10 +109,14 @@ def _index_shards(layout: SiteLayout, shards: dict[str, dict[str, PurePosixPath]
             result.indexed += 1
         else:
             result.problems.append(f"search index not built for shard {name}: {problem}")
-    indexed = {name: key for name, key in keys.items()
-               if name not in outcomes or outcomes[name] is None}
+    # A shard that failed keeps its last index, if any, so search still finds its older
+    # pages; listed without a key, it is indexed again next build.
+    folder = layout.path(layout.search_index())
+    indexed = {name: key if name not in outcomes or outcomes[name] is None else ""
+               for name, key in keys.items()
+               if name not in outcomes or outcomes[name] is None
+               or (folder / name / "pagefind.js").is_file()}
     if indexed != recorded:
-        folder = layout.path(layout.search_index())
         write_text(folder / SHARDS_FILE, json.dumps(
             {"version": VERSION, "shards": [{"name": name, "key": key}
                                             for name, key in indexed.items()]},

@@ -48,7 +48,10 @@ def digest(path: Path) -> str | None:
 
 
 def shards_on_disk(layout: SiteLayout) -> dict[str, str]:
-    manifest = json.loads(layout.path(PurePosixPath("pagefind/shards.json")).read_text())
+    path = layout.path(PurePosixPath("pagefind/shards.json"))
+    if not path.exists():
+        return {}
+    manifest = json.loads(path.read_text())
     return {shard["name"]: shard["key"] for shard in manifest["shards"]}
 
 
@@ -100,8 +103,16 @@ def test_a_failing_indexer_is_one_problem_line_and_is_tried_again(tmp_path, monk
     failed = index_search(layout, pages, digest)
     assert failed.indexed == 0 and len(failed.problems) == 1
     assert failed.problems[0].startswith("search index not built for shard 01-00:")
+    assert shards_on_disk(layout) == {}  # nothing to search yet
     monkeypatch.undo()
     assert index_search(layout, pages, digest).indexed == 1  # not recorded as done before
+
+    layout.path(pages["ep-1"]).write_text(PAGE.format(title="ep-1", text="buurtkamer"))
+    monkeypatch.setattr(search.sys, "executable", str(tmp_path / "no-python"))
+    assert len(index_search(layout, pages, digest).problems) == 1
+    assert shards_on_disk(layout) == {"01-00": ""}  # the last index is still searched
+    monkeypatch.undo()
+    assert index_search(layout, pages, digest).indexed == 1
 
 
 @pytest.mark.parametrize("pages", [1, 3])
