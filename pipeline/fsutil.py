@@ -28,15 +28,18 @@ def temporary_beside(path: Path) -> tuple[int, str]:
 
 
 @contextmanager
-def atomic_open(path: Path, mode: str = "w", encoding: str | None = "utf-8") -> Iterator[IO[Any]]:
-    """Open a temporary file beside `path`; on success fsync and rename it over `path`."""
+def atomic_open(path: Path, mode: str = "w", encoding: str | None = "utf-8",
+                durable: bool = True) -> Iterator[IO[Any]]:
+    """Open a temporary file beside `path`; on success fsync (if `durable`) and rename it over
+    `path`."""
     fd, tmp = temporary_beside(path)
     binary = "b" in mode
     try:
         with os.fdopen(fd, mode, encoding=None if binary else encoding) as handle:
             yield handle
-            handle.flush()
-            os.fsync(handle.fileno())
+            if durable:
+                handle.flush()
+                os.fsync(handle.fileno())
         os.replace(tmp, path)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
@@ -46,14 +49,8 @@ def atomic_open(path: Path, mode: str = "w", encoding: str | None = "utf-8") -> 
 def write_cache_text(path: Path, text: str) -> None:
     """Atomic like write_text but not flushed to disk: for caches of thousands of small files,
     where a file lost in a power cut only means work done again."""
-    fd, tmp = temporary_beside(path)
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as handle:
-            handle.write(text)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    with atomic_open(path, "w", durable=False) as handle:
+        handle.write(text)
 
 
 def write_text(path: Path, text: str) -> None:

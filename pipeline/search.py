@@ -25,7 +25,7 @@ from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 
-from pipeline.fsutil import write_text
+from pipeline.fsutil import read_cache, write_text
 from pipeline.layout import SiteLayout
 
 SHARD_PAGES = 64  # pages per shard aimed at: about a second of Pagefind each
@@ -131,12 +131,10 @@ def _shard_key(layout: SiteLayout, members: Mapping[str, PurePosixPath],
 
 
 def _recorded(path: Path) -> dict[str, str]:
+    """The shards the last build indexed, by name, with their keys ({} if unknown)."""
     try:
-        data = json.loads(path.read_text(encoding="utf-8"))
-        if data.get("version") != VERSION:
-            return {}
-        return {shard["name"]: shard["key"] for shard in data["shards"]}
-    except (OSError, ValueError, KeyError, TypeError, AttributeError):
+        return {shard["name"]: shard["key"] for shard in read_cache(path, VERSION, "shards")}
+    except (KeyError, TypeError):
         return {}
 
 

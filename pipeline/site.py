@@ -715,7 +715,7 @@ def render_site(root: Path, config: ArchiveConfig, episodes: list[Episode], tran
 
     # 1. One page per episode, each as its transcript, tags and metadata say: pages whose
     #    inputs are as last time are kept, the others rendered (by several processes for many).
-    plans: list[tuple[EpisodeView, bool]] = []
+    plans: list[tuple[EpisodeView, list[dict[str, Any]] | None]] = []  # kept: its mentions
     store = MomentStore(root)
     _load_moments.cache_clear()  # a long-running `wijk watch` must not see an older build's
     for view in views:
@@ -725,15 +725,13 @@ def render_site(root: Path, config: ArchiveConfig, episodes: list[Episode], tran
         key = keys[slug] = None if digests is None else \
             _page_key(site_key, view, digests.get(slug), tags_key)
         captioned = digests is not None and digests.get(slug) is not None
-        plans.append((view, key is not None and
+        plans.append((view, None if key is None else
                       _kept_page(writer, memo, view, key, captioned, store)))
     rendered = render_pages(PageRenderer(layout, config, transcripts, tags),
-                            [view for view, kept in plans if not kept], workers)
-    for view, kept in plans:
+                            [view for view, kept in plans if kept is None], workers)
+    for view, records in plans:
         slug = view.episode.slug
-        if kept:
-            records = memo.get("pages", slug)["mentions"]
-        else:
+        if records is None:
             done = next(rendered)
             view.known_status, records = done.status, done.mentions
             writer.add(done)
@@ -853,26 +851,26 @@ def _render_in_worker(view: EpisodeView) -> PageDone:
 
 
 def _kept_page(writer: _Writer, memo: BuildMemo, view: EpisodeView, key: str,
-               captioned: bool, store: MomentStore) -> bool:
-    """Keep the page the last build made from the same inputs (its mentions are in the memo,
-    their moments in the store). `captioned`: the episode has a transcript, so a local video
-    has a captions file too."""
+               captioned: bool, store: MomentStore) -> list[dict[str, Any]] | None:
+    """Keep the page the last build made from the same inputs: its mention records (from the
+    memo; their moments are in the store), or None if it must be made again. `captioned`: the
+    episode has a transcript, so a local video has a captions file too."""
     layout = writer.layout
     slug = view.episode.slug
     if not memo.unchanged("pages", slug, key, layout.path(view.page)):
-        return False
-    if any(record["count"] for record in memo.get("pages", slug)["mentions"]) and \
-            not store.has(slug):
-        return False
-    captions = layout.episode_captions(view.episode.slug)
+        return None
+    entry = memo.get("pages", slug)
+    if any(record["count"] for record in entry["mentions"]) and not store.has(slug):
+        return None
+    captions = layout.episode_captions(slug)
     captioned = captioned and view.is_video
     if captioned and not layout.path(captions).is_file():
-        return False
-    view.known_status = memo.get("pages", view.episode.slug)["status"]
+        return None
+    view.known_status = entry["status"]
     writer.keep(view.page)
     if captioned:
         writer.keep(captions)
-    return True
+    return entry["mentions"]
 
 
 def _restore_mentions(view: EpisodeView, records: list[dict[str, Any]],
