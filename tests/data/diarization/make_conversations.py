@@ -11,12 +11,15 @@ Run from the repository root:
 With names, only those conversations are (re)written and their entries in reference.json
 replaced; the other files stay as committed.
 
-Writes tests/data/diarization/{dev,eval}/<name>.opus and {dev,eval}/reference.json. Each speaker
-is one voice with its own pitch and speed (espeak -p/-s), fixed within a file. Reference turns are
-the synthesised speech of one utterance with its leading and trailing silence trimmed; the pauses
-between turns are chosen here (0.1 to 1.6 s, seeded), and a speaker who pauses long within a turn
-gets two turns. A faint noise floor stands in for a room. `dev/` is for tuning, `eval/` is only
-for the benchmark: no conversation text is shared between them.
+Writes tests/data/diarization/<set>/<name>.opus and <set>/reference.json for each set (dev, eval,
+eval2). Each speaker is one voice with its own pitch and speed (espeak -p/-s), fixed within a file.
+Reference turns are the synthesised speech of one utterance with its leading and trailing silence
+trimmed; the pauses between turns are chosen here (0.1 to 1.6 s, seeded), and a speaker who pauses
+long within a turn gets two turns. A faint noise floor stands in for a room. `dev/` is for tuning,
+`eval/` is only for the benchmark: no conversation text is shared between them. `eval2/` is a fresh
+evaluation set, written after the first evaluation set had been inspected and never used for
+tuning: new text (no sentence from dev or eval, short replies such as "Ja." aside) and new
+pitch/speed pairs.
 """
 
 from __future__ import annotations
@@ -405,6 +408,217 @@ CONVERSATIONS: dict[str, dict[str, dict]] = {
             ],
         },
     },
+    "eval2": {
+        "eval2-twee-repaircafe": {
+            "voices": {"A": ("mb-nl2", 43, 155), "B": ("nl+klatt", 58, 145)},
+            "lines": [
+                ("A", "Vandaag ben ik in een repair café, in het zaaltje achter de kerk."),
+                ("B", "Kom binnen. Je bent precies op tijd voor de drukte."),
+                ("A", "Wat nemen mensen zoal mee?"),
+                ("B", "Broodroosters, lampen en kapotte broeken. Gisteren zelfs een grasmaaier."),
+                ("A", "En lukt het meestal?"),
+                ("B", "Bij ongeveer zeven van de tien spullen wel."),
+                ("A", "Dat is veel."),
+                ("B", "Ja."),
+                ("A", "Wie zijn de reparateurs?"),
+                ("B", "Vooral gepensioneerde monteurs en een paar naaisters. Sinds kort ook een student."),
+                ("~", ""),
+                ("B", "Hij is de enige die telefoons durft open te maken."),
+                ("A", "Wat kost een reparatie?"),
+                ("B", "Niets. Er staat een pot voor een vrijwillige bijdrage, en daarvan kopen we nieuwe onderdelen."),
+                ("A", "Mooi. Bedankt, en veel succes vanmiddag."),
+            ],
+        },
+        "eval2-twee-voedselbank": {
+            "voices": {"A": ("nl+m3", 42, 150), "B": ("mb-nl2", 54, 150)},
+            "lines": [
+                ("A", "Mijn gast is coördinator van de voedselbank in Deventer."),
+                ("B", "Goedemorgen. We zitten hier tussen de kratten, dus het klinkt wat rommelig."),
+                ("A", "Hoeveel gezinnen krijgen een pakket?"),
+                ("B", "Zo'n honderdtwintig, en dat aantal stijgt elke maand."),
+                ("A", "Waardoor komt dat?"),
+                ("B", "De vaste lasten zijn hoger geworden. Ook mensen met een baan kloppen nu bij ons aan."),
+                ("A", "Dat had ik niet gedacht."),
+                ("B", "Nee, veel mensen schrikken daarvan."),
+                ("A", "Hoe komen jullie aan het eten?"),
+                ("B", "Supermarkten geven wat bijna over de datum is, en boeren brengen groente die te lelijk is voor de winkel."),
+                ("A", "Oké."),
+                ("B", "En twee keer per jaar houden we een inzamelactie bij de supermarkt."),
+                ("A", "Wat kunnen luisteraars doen?"),
+                ("B", "Kom een ochtend helpen met inpakken. We zoeken vooral mensen die op donderdag kunnen."),
+            ],
+        },
+        "eval2-twee-voetbalclub": {
+            "voices": {"A": ("nl+klatt", 44, 155), "B": ("nl+m3", 55, 145)},
+            "lines": [
+                ("A", "We staan langs het veld van een kleine voetbalclub in Amsterdam-Noord."),
+                ("B", "Welkom. De jongste spelers zijn net begonnen met hun training."),
+                ("A", "Hoe oud zijn ze?"),
+                ("B", "Tussen de zes en de negen. Sommigen kunnen nog nauwelijks een bal recht schieten."),
+                ("A", "Maar ze hebben wel plezier."),
+                ("B", "Dat is het belangrijkste. Winnen komt later wel."),
+                ("A", "Wie geven de trainingen?"),
+                ("B", "Ouders, en een paar oudere jeugdspelers die zo hun trainersdiploma halen."),
+                ("A", "Echt?"),
+                ("B", "Ja. Ze leren leidinggeven, en de kleintjes kijken enorm tegen ze op."),
+                ("A", "Wat kost het lidmaatschap?"),
+                ("B", "Voor gezinnen met weinig geld betaalt het jeugdfonds de contributie."),
+                ("~", ""),
+                ("B", "Zo hoeft geen kind aan de kant te blijven staan."),
+                ("A", "Mooi gezegd."),
+            ],
+        },
+        "eval2-twee-taalcafe": {
+            "voices": {"A": ("mb-nl3", 60, 145), "B": ("nl+f3", 47, 140)},
+            "lines": [
+                ("A", "In deze aflevering bezoek ik het taalcafé in de bibliotheek van Almere."),
+                ("B", "Hallo. Het is vanavond lekker vol."),
+                ("A", "Hoe werkt zo'n taalcafé?"),
+                ("B", "Mensen die Nederlands leren, praten in kleine groepjes met vrijwilligers. Er zijn geen cijfers."),
+                ("A", "Waar praten jullie over?"),
+                ("B", "Over alles. Het weer, het werk, de kinderen, en hoe je een afspraak bij de tandarts maakt."),
+                ("A", "Heel praktisch dus."),
+                ("B", "Precies."),
+                ("A", "Zijn de vrijwilligers allemaal docent geweest?"),
+                ("B", "Bijna niemand. Je hoeft alleen geduld te hebben en goed te kunnen luisteren."),
+                ("A", "En wat zeggen de deelnemers?"),
+                ("B", "Dat ze hier durven te oefenen, omdat niemand om een fout lacht."),
+                ("A", "Dank je, en een fijne avond."),
+            ],
+        },
+        "eval2-twee-ouderenbezoek": {
+            "voices": {"A": ("mb-nl3", 46, 155), "B": ("mb-nl2", 60, 145)},
+            "lines": [
+                ("A", "Vandaag spreek ik een vrijwilliger die elke week bij ouderen op bezoek gaat."),
+                ("B", "Dag. Ik kom net van mevrouw De Vries, ze is drieënnegentig."),
+                ("A", "Wat doen jullie samen?"),
+                ("B", "Meestal drinken we thee en kijken we naar oude foto's. Soms doen we een spelletje."),
+                ("A", "Wie wint er?"),
+                ("B", "Zij, bijna altijd."),
+                ("A", "Hoe ben je dit werk gaan doen?"),
+                ("B", "Na mijn pensioen had ik opeens veel tijd. Een buurvrouw vertelde me over de bezoekdienst van de kerk."),
+                ("~", ""),
+                ("B", "Ik dacht dat ik het een paar maanden zou doen, en nu is het al vier jaar."),
+                ("A", "Wat heb je er zelf aan?"),
+                ("B", "Meer dan je zou denken. Ik hoor de mooiste verhalen over vroeger, over de oorlog en over de wederopbouw."),
+                ("A", "Bijzonder."),
+                ("B", "Ja, heel bijzonder."),
+                ("A", "Bedankt dat je even tijd had."),
+            ],
+        },
+        "eval2-twee-buurtbudget": {
+            "voices": {"A": ("nl+f3", 58, 145), "B": ("nl+klatt", 51, 140)},
+            "lines": [
+                ("A", "Welkom. Vandaag gaat het over het buurtbudget in Overvecht."),
+                ("B", "Dank je. Ik zit in de commissie die de plannen bekijkt."),
+                ("A", "Hoeveel geld is er te verdelen?"),
+                ("B", "Dit jaar vijftigduizend euro. Elke bewoner mag een idee insturen, en de wijk stemt."),
+                ("A", "Wat voor ideeën komen er binnen?"),
+                ("B", "Van bloembakken en een pannaveldje tot fietsles voor vrouwen."),
+                ("A", "En wat won er vorig jaar?"),
+                ("B", "Een plan voor lantaarns langs het donkere pad bij het spoor."),
+                ("A", "Logisch."),
+                ("B", "Klopt."),
+                ("A", "Zijn er ook teleurstellingen?"),
+                ("B", "Zeker. Niet elk plan haalt genoeg stemmen."),
+                ("~", ""),
+                ("B", "Maar vaak dienen dezelfde mensen het jaar erna een beter plan in."),
+                ("A", "Bedankt voor de uitleg."),
+            ],
+        },
+        "eval2-drie-buurttuin": {
+            "voices": {"A": ("mb-nl2", 47, 150), "B": ("nl+klatt", 53, 155), "C": ("mb-nl3", 57, 140)},
+            "lines": [
+                ("A", "Ik sta met twee tuinders in de gemeenschappelijke tuin achter het station."),
+                ("B", "Goedemorgen."),
+                ("C", "Welkom in onze tuin."),
+                ("A", "Wat was dit vroeger?"),
+                ("B", "Een parkeerterrein dat niemand meer gebruikte. Er lag overal glas."),
+                ("C", "We hebben eerst een jaar lang stenen uit de grond gehaald, met de hele buurt."),
+                ("A", "Wie heeft hier een stukje grond?"),
+                ("C", "Zo'n dertig huishoudens, en ook de basisschool en het asielzoekerscentrum."),
+                ("B", "Ja."),
+                ("A", "Wat groeit er het best?"),
+                ("B", "Aardappelen en courgettes. Van de courgettes hebben we in augustus eigenlijk veel te veel."),
+                ("C", "Die delen we dan uit aan de buren in de flat ernaast."),
+                ("A", "Handig. Bedankt, en een goede oogst gewenst."),
+            ],
+        },
+        "eval2-drie-bibliotheekbus": {
+            "voices": {"A": ("nl+m3", 48, 140), "B": ("nl+f3", 62, 150), "C": ("mb-nl2", 41, 145)},
+            "lines": [
+                ("A", "Vandaag rijden we mee met de bibliotheekbus door de dorpen van Drenthe."),
+                ("B", "Goedemorgen. We staan nu op het plein van een dorp zonder winkel."),
+                ("C", "En ik ben de chauffeur. Ik rijd deze route al elf jaar."),
+                ("A", "Wie komen er naar de bus?"),
+                ("B", "Moeders met kleine kinderen, en veel ouderen die niet meer zelf naar de stad kunnen."),
+                ("C", "Sommigen staan al te wachten voordat ik de motor heb uitgezet."),
+                ("A", "Echt waar?"),
+                ("C", "Ja."),
+                ("A", "Lenen ze alleen boeken?"),
+                ("B", "Nee, we helpen ook met formulieren van de gemeente en met de bankapp op de telefoon."),
+                ("C", "En ik hoor ondertussen al het nieuws uit het dorp."),
+                ("A", "Wat gebeurt er als de bus een keer niet komt?"),
+                ("B", "Dan bellen ze ons op. Ze missen het praatje nog meer dan de boeken."),
+                ("A", "Bedankt dat we mee mochten rijden."),
+            ],
+        },
+        "eval2-drie-speelstraat": {
+            "voices": {"A": ("nl+klatt", 40, 150), "B": ("mb-nl3", 53, 155), "C": ("nl+m3", 60, 150)},
+            "lines": [
+                ("A", "Aan tafel zitten twee buren die hun straat één middag per week autovrij maken."),
+                ("B", "Hallo."),
+                ("C", "Goedemiddag allemaal."),
+                ("A", "Hoe kwamen jullie op dat idee?"),
+                ("B", "Onze kinderen konden nergens veilig buitenspelen. Er reden de hele dag auto's door de straat."),
+                ("C", "Dus hebben we bij de gemeente een vergunning aangevraagd voor een speelstraat."),
+                ("A", "Was iedereen het daarmee eens?"),
+                ("C", "In het begin niet. Een paar bewoners waren bang dat ze hun auto niet meer kwijt konden."),
+                ("B", "Maar nu zetten juist zij de hekken neer."),
+                ("A", "Grappig."),
+                ("C", "Ja, echt."),
+                ("A", "Wat gebeurt er op zo'n middag?"),
+                ("B", "De kinderen stoepkrijten en voetballen, en de ouders zetten stoelen op de stoep."),
+                ("C", "Je leert je buren kennen zonder dat je er moeite voor hoeft te doen."),
+                ("A", "Bedankt allebei."),
+            ],
+        },
+        "eval2-een-buurtkoelkast": {
+            "voices": {"A": ("mb-nl2", 57, 140)},
+            "lines": [
+                ("A", "In deze aflevering vertel ik over een buurtkoelkast in Nijmegen."),
+                ("A", "Hij staat in een houten huisje naast de ingang van de moskee."),
+                ("A", "Iedereen mag er eten in zetten, en iedereen mag er eten uit halen."),
+                ("~", ""),
+                ("A", "Een bakker brengt elke avond het brood dat hij niet heeft verkocht."),
+                ("A", "Buren zetten er soep in, of een bak rijst die over is van het avondeten."),
+                ("A", "Twee vrijwilligers controleren elke dag of alles nog goed is."),
+                ("~", ""),
+                ("A", "Wat over de datum is, gaat eruit. Zo blijft de koelkast schoon en veilig."),
+                ("A", "Volgens de vrijwilligers wordt er zo elke week meer dan honderd kilo eten gered."),
+                ("A", "En wie iets komt brengen, blijft vaak even staan voor een praatje."),
+            ],
+        },
+        "eval2-een-zwerfafval": {
+            "voices": {"A": ("nl+klatt", 43, 150)},
+            "lines": [
+                ("A", "Deze keer ga ik mee met een groep die zwerfafval opruimt in Schiedam."),
+                ("A", "Elke eerste zaterdag van de maand verzamelen ze om negen uur bij de kinderboerderij."),
+                ("A", "Iedereen krijgt een grijper, handschoenen en een oranje vuilniszak."),
+                ("~", ""),
+                ("A", "Daarna lopen ze in tweetallen langs de singels en door het park."),
+                ("A", "Ze vinden vooral blikjes, sigarettenpeuken en plastic zakjes."),
+                ("A", "Maar soms ook een winkelwagen, of een fiets die al jaren in het water lag."),
+                ("~", ""),
+                ("A", "De groep begon met drie buren die zich ergerden aan de rommel bij de speeltuin."),
+                ("A", "Inmiddels lopen er elke keer zo'n twintig mensen mee, jong en oud."),
+                ("A", "Ook een basisschool doet mee, met een hele klas."),
+                ("~", ""),
+                ("A", "Na afloop staat er koffie en ranja klaar in de kantine van de kinderboerderij."),
+                ("A", "Volgens de deelnemers is de buurt echt schoner geworden, en gooien mensen minder snel iets op straat."),
+            ],
+        },
+    },
 }
 
 PAUSES = (0.12, 0.2, 0.3, 0.45, 0.6, 0.8, 1.0)  # between turns, seconds
@@ -472,6 +686,8 @@ def main(names: list[str]) -> None:
     if unknown:
         raise SystemExit(f"no such conversation: {', '.join(sorted(unknown))}")
     for split, conversations in CONVERSATIONS.items():
+        if names and not set(names) & set(conversations):
+            continue  # nothing named in this set: leave its folder and reference.json alone
         folder = HERE / split
         folder.mkdir(exist_ok=True)
         listing = folder / "reference.json"
