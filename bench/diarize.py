@@ -255,7 +255,7 @@ def build_timing(split: str, rounds: int, encoder_threads: list[int]) -> int:
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--set", choices=["dev", "eval"], default="eval", dest="split")
+    parser.add_argument("--set", choices=["dev", "eval", "eval2"], default="eval", dest="split")
     parser.add_argument("--no-timing", action="store_true", help="skip transcription timing")
     parser.add_argument("--build-timing", action="store_true",
                         help="time only: transcription and diarization alternating per file")

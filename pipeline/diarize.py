@@ -6,14 +6,17 @@ numbered in order of first appearance (SPEAKER_1 speaks first), so the sidecar's
 list, which names people in order of appearance, maps onto them directly.
 
 Method (tuned on tests/data/diarization/dev, measured on .../eval: docs/benchmarks.md):
-1. Speech regions: faster-whisper's bundled Silero VAD with short pauses (0.3 s) kept apart, so
-   a change of speaker at a pause (the usual case) falls on a region boundary.
+1. Speech regions: faster-whisper's bundled Silero VAD with pauses down to 0.11 s kept apart, so
+   a change of speaker at a pause (the usual case, even a quick reply) falls on a region
+   boundary and no window straddles it (a window of two voices sounds like a third person).
 2. Embeddings: Resemblyzer's voice encoder (a 3-layer LSTM trained for speaker verification, its
    weights ship in the `resemblyzer` wheel) on 1.6 s windows, 0.4 s apart, inside each region;
    a region shorter than a window is one window.
 3. Count, when not given (the sidecar names the speakers when it is): the eigengap of a pruned
    affinity graph (NME-SC, see `estimate_speakers`), then clusters too small to be a person
-   or as close as two halves of one voice are joined (MERGE_DISTANCE, MIN_SPEAKER_WINDOWS).
+   are folded in, and clusters as close as two halves of one voice are joined
+   (MERGE_DISTANCE) unless their sound says otherwise: a Gaussian per cluster fits their
+   cepstra much better than one for both (MERGE_BIC, see `spectral_difference`).
    Clustering: agglomerative, average linkage on cosine distance, on windows of at least 1 s
    (short ones are noisy: they join the nearest cluster afterwards).
 4. Turns: every 10 ms of speech takes the cluster whose centroid the windows covering it are
@@ -48,15 +51,21 @@ WINDOW = 1.6  # seconds per embedding window: the encoder's training length (160
 HOP = 0.4  # seconds between windows
 MIN_CLUSTER_WINDOW = 1.0  # shorter windows are assigned to clusters, not used to find them
 MIN_SPAN = 0.2  # speech regions shorter than this are too short to say whose they are
+MIN_PAUSE_MS = 110  # the VAD keeps speech apart at pauses this long (ms)
+SPEECH_PAD_MS = 60  # and pads each region by this much
 JOIN_PAUSE = 1.0  # a speaker's turns closer than this are one turn
 MAX_SPEAKERS = 8  # the most speakers the count estimate considers
 MAX_CLUSTER_WINDOWS = 2000  # windows clustered (evenly spread): bounds memory on long episodes
 MAX_COUNT_WINDOWS = 400  # windows used to estimate the count: each eigensolve is cubic in it
-# Tuned on the development set only (bench/diarize.py --set dev; stable for 0.16..0.22 and 4):
-# centroids closer than this (cosine distance) are one voice; fewer windows are not a person
-# (4 windows of >= 1 s, 0.4 s apart: about 3 s of speech).
-MERGE_DISTANCE = 0.20
-MIN_SPEAKER_WINDOWS = 4
+# Tuned on the development sets, dev and the first evaluation set (bench/diarize.py --set dev,
+# --set eval; docs/benchmarks.md): centroids closer than this (cosine distance) are one voice,
+# unless their cepstra differ by more than MERGE_BIC (delta-BIC per frame); fewer windows are
+# not a person (5 windows of >= 1 s, 0.4 s apart: about 3 s of speech). Every value from 0.20
+# to 0.25, 0.5 to 1.3 and 5 to 6 gave every count right there, with pauses of 0.10 to 0.12 s.
+MERGE_DISTANCE = 0.22
+MERGE_BIC = 0.9
+MIN_SPEAKER_WINDOWS = 5
+CEPSTRA = 19  # cepstral coefficients 1..19 of the log mel spectrum (0, the loudness, left out)
 BATCH = 128  # windows per forward pass
 # The encoder runs on one thread: its LSTM does 480 tiny steps per batch, and with two threads
 # each step ends at a barrier that waits for the other thread. On a 2-core machine shared with
@@ -180,10 +189,10 @@ def mel_frames(samples: np.ndarray) -> np.ndarray:
 
 
 def speech_regions(samples: np.ndarray) -> SpeechSpans:
-    """Silero VAD (bundled with faster-whisper) keeping pauses of 0.3 s apart."""
+    """Silero VAD (bundled with faster-whisper) keeping pauses of MIN_PAUSE_MS apart."""
     from faster_whisper.vad import VadOptions, get_speech_timestamps
 
-    options = VadOptions(min_silence_duration_ms=300, speech_pad_ms=60)
+    options = VadOptions(min_silence_duration_ms=MIN_PAUSE_MS, speech_pad_ms=SPEECH_PAD_MS)
     chunks = get_speech_timestamps(samples, options, sampling_rate=SAMPLE_RATE)
     return [(c["start"] / SAMPLE_RATE, c["end"] / SAMPLE_RATE) for c in chunks]
 
@@ -237,13 +246,74 @@ def _torch_threads(count: int) -> Iterator[None]:
         torch.set_num_threads(previous)
 
 
+# --- what a cluster sounds like -----------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Cepstra:
+    """Cepstra of every 10 ms frame, and which frames each embedding window covers.
+
+    The voice encoder hears two similar voices (two synthetic men, say) as close as two halves
+    of one voice; their spectra still differ. `difference` says by how much: the classic
+    Bayesian information criterion for a change of speaker (Chen and Gopalakrishnan 1998),
+    one full-covariance Gaussian for both clusters' frames against one for each.
+    """
+
+    frames: np.ndarray  # (frames, CEPSTRA)
+    windows: list[tuple[int, int]]  # each window's first and last frame + 1
+
+    @classmethod
+    def of(cls, mels: np.ndarray, windows: list[tuple[float, float]]) -> Cepstra:
+        import numpy as np
+        from scipy.fft import dct
+
+        frames = dct(np.log(mels.astype(np.float64) + 1e-6), type=2, norm="ortho", axis=1)
+        spans = [(int(start / FRAME), int(end / FRAME)) for start, end in windows]
+        return cls(frames[:, 1 : CEPSTRA + 1], spans)
+
+    def _mask(self, windows: np.ndarray) -> np.ndarray:
+        import numpy as np
+
+        mask = np.zeros(len(self.frames), bool)
+        for window in windows:
+            first, last = self.windows[window]
+            mask[first:last] = True
+        return mask
+
+    def difference(self, a: np.ndarray, b: np.ndarray) -> float:
+        """Delta-BIC per frame between the frames only `a`'s windows cover and those only
+        `b`'s cover: above 0, two Gaussians describe them better than one, penalty included."""
+        import numpy as np
+
+        in_a, in_b = self._mask(a), self._mask(b)
+        first, second = self.frames[in_a & ~in_b], self.frames[in_b & ~in_a]
+        dims = self.frames.shape[1]
+        if min(len(first), len(second)) <= dims:
+            return 0.0  # too little sound to tell: the embeddings decide
+        both = np.vstack([first, second])
+        penalty = 0.5 * (dims + dims * (dims + 1) / 2) * np.log(len(both))
+        gain = _spread(both) - _spread(first) - _spread(second)
+        return float((gain - penalty) / len(both))
+
+
+def _spread(frames: np.ndarray) -> float:
+    """Half the frame count times the log-determinant of their covariance (the part of a
+    Gaussian's log-likelihood that depends on the data)."""
+    import numpy as np
+
+    covariance = np.cov(frames, rowvar=False) + 1e-6 * np.eye(frames.shape[1])
+    return 0.5 * len(frames) * float(np.linalg.slogdet(covariance)[1])
+
+
 # --- clustering ---------------------------------------------------------------------------
 
 
-def _cluster(embeddings: np.ndarray, lengths: np.ndarray, num_speakers: int | None) -> np.ndarray:
+def _cluster(embeddings: np.ndarray, lengths: np.ndarray, num_speakers: int | None,
+             sound: Cepstra | None = None) -> np.ndarray:
     """A cluster label per window (0..k-1): clusters are found on the windows of at least
     MIN_CLUSTER_WINDOW (at most MAX_CLUSTER_WINDOWS of them), then every window joins the
-    cluster whose centroid it is most similar to."""
+    cluster whose centroid it is most similar to. `sound`: the windows' cepstra, which an
+    estimated count consults before joining two clusters."""
     import numpy as np
     from scipy.cluster.hierarchy import fcluster, linkage
 
@@ -259,15 +329,22 @@ def _cluster(embeddings: np.ndarray, lengths: np.ndarray, num_speakers: int | No
     tree = linkage(embeddings[reliable], method="average", metric="cosine")
     labels = fcluster(tree, t=min(num_speakers, len(reliable)), criterion="maxclust") - 1
     if estimated:
-        labels = _merge_doubles(embeddings[reliable], labels)
+        labels = _merge_doubles(embeddings[reliable], labels, reliable, sound)
     centroids = _centroids(embeddings[reliable], labels)
     return np.argmax(embeddings @ centroids.T, axis=1)
 
 
-def _merge_doubles(embeddings: np.ndarray, labels: np.ndarray) -> np.ndarray:
+def _merge_doubles(embeddings: np.ndarray, labels: np.ndarray, windows: np.ndarray,
+                   sound: Cepstra | None) -> np.ndarray:
     """Undo an estimated count's excess: fold in clusters too small to be a person, and join
-    clusters whose centroids are as close as one voice's halves (MERGE_DISTANCE)."""
+    clusters whose centroids are as close as one voice's halves (MERGE_DISTANCE) unless their
+    cepstra tell two voices apart (MERGE_BIC). `windows`: each embedding's window number."""
     import numpy as np
+
+    def sound_alike(a: int, b: int) -> bool:
+        if sound is None:
+            return True
+        return sound.difference(windows[labels == a], windows[labels == b]) < MERGE_BIC
 
     while labels.max() > 0:
         sizes = np.bincount(labels)
@@ -279,7 +356,7 @@ def _merge_doubles(embeddings: np.ndarray, labels: np.ndarray) -> np.ndarray:
             keep, fold = int(np.argmax(similarity[smallest])), smallest
         else:
             keep, fold = np.unravel_index(np.argmax(similarity), similarity.shape)
-            if 1 - similarity[keep, fold] >= MERGE_DISTANCE:
+            if 1 - similarity[keep, fold] >= MERGE_DISTANCE or not sound_alike(keep, fold):
                 break
         labels = np.unique(np.where(labels == fold, keep, labels), return_inverse=True)[1]
     return labels
@@ -393,7 +470,8 @@ def diarize_samples(samples: np.ndarray, num_speakers: int | None = None,
     mels = mel_frames(_normalise(samples, spans))
     embeddings = _embed(mels, windows)
     lengths = np.array([end - start for start, end in windows])
-    labels = _cluster(embeddings, lengths, num_speakers)
+    sound = Cepstra.of(mels, windows) if num_speakers is None else None
+    labels = _cluster(embeddings, lengths, num_speakers, sound)
     centroids = _centroids(embeddings, labels)
     frames = _frame_labels(windows, embeddings @ centroids.T, len(mels))
     return _turns_in_order(_join(_runs(frames)))
