@@ -1,6 +1,6 @@
 """Benchmark speaker diarization on the committed synthetic Dutch conversations.
 
-For every file of a set (tests/data/diarization/{dev,eval}/, see make_conversations.py there):
+For every file of a set (tests/data/diarization/{dev,eval,eval2}/, see make_conversations.py there):
 the diarization error rate (DER) with the number of speakers estimated and with it given (as
 when the sidecar names the speakers), the estimated speaker count against the true one, and,
 unless --no-timing, the time diarization takes next to transcription of the same file with the
@@ -21,7 +21,7 @@ in one process, so that diarization runs right after CTranslate2's threads have 
 build. Both models are loaded before timing; each round is the whole set once, and the first
 round includes one-off start-up costs (VAD session, imports) as a build's first episode does.
 
-Usage:  WIJK_CACHE_DIR=.cache/wijkarchief .venv/bin/python bench/diarize.py [--set dev|eval] [--no-timing]
+Usage:  WIJK_CACHE_DIR=.cache/wijkarchief .venv/bin/python bench/diarize.py [--set eval2|dev|eval] [--no-timing]
         WIJK_CACHE_DIR=.cache/wijkarchief .venv/bin/python bench/diarize.py --build-timing [--rounds 3] [--encoder-threads 1,2]
 """
 
@@ -255,7 +255,7 @@ def build_timing(split: str, rounds: int, encoder_threads: list[int]) -> int:
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--set", choices=["dev", "eval", "eval2"], default="eval", dest="split")
+    parser.add_argument("--set", choices=["dev", "eval", "eval2"], default="eval2", dest="split")
     parser.add_argument("--no-timing", action="store_true", help="skip transcription timing")
     parser.add_argument("--build-timing", action="store_true",
                         help="time only: transcription and diarization alternating per file")

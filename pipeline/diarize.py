@@ -5,7 +5,8 @@ speaker of the turn it overlaps most and splits segments where the speaker chang
 numbered in order of first appearance (SPEAKER_1 speaks first), so the sidecar's `speakers`
 list, which names people in order of appearance, maps onto them directly.
 
-Method (tuned on tests/data/diarization/dev, measured on .../eval: docs/benchmarks.md):
+Method (tuned on tests/data/diarization/dev and .../eval, measured on the held-out .../eval2:
+docs/benchmarks.md):
 1. Speech regions: faster-whisper's bundled Silero VAD with pauses down to 0.11 s kept apart, so
    a change of speaker at a pause (the usual case, even a quick reply) falls on a region
    boundary and no window straddles it (a window of two voices sounds like a third person).
