@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 import shutil
 import subprocess
 import sys
@@ -65,6 +66,32 @@ def test_demo_captions_meet_the_standards(built_demo, slug):
     for cue in vtt:
         assert 0.83 <= round(cue.end - cue.start, 3) <= 7.0
         assert len(cue.lines) <= 2 and all(len(line) <= 42 for line in cue.lines)
+
+
+def _changes(names: list[str]) -> list[str]:
+    """The names in order, one per change of speaker."""
+    return [name for i, name in enumerate(names) if i == 0 or name != names[i - 1]]
+
+
+def test_the_conversation_names_the_right_speaker_at_every_change(built_demo):
+    """Issue 8: the demo's conversation, transcribed by Whisper and given speakers by the voice
+    encoder, names the right person at each change in the captions and on the site."""
+    root, _ = built_demo
+    reference = json.loads((Path(__file__).parent / "data" / "demo_turns.json")
+                           .read_text(encoding="utf-8"))["2021-09-16-kijk-in-de-kernen.mp3"]
+    expected = _changes([turn["speaker"] for turn in reference])
+    assert len(expected) >= 6  # a conversation, not a monologue
+    cues = parse_vtt((root / "transcripts" / "kijk-in-de-kernen.vtt").read_text(encoding="utf-8"))
+    spoken = [cue for cue in cues if cue.speaker]
+    assert _changes([cue.speaker for cue in spoken]) == expected
+    turns = iter(turn for i, turn in enumerate(reference)
+                 if i == 0 or turn["speaker"] != reference[i - 1]["speaker"])
+    for i, cue in enumerate(spoken):  # a new cue at each change, where the new voice begins
+        if i == 0 or cue.speaker != spoken[i - 1].speaker:
+            assert abs(cue.start - next(turns)["start"]) < 1.0, cue
+    page = next((root / "site").rglob("kijk-in-de-kernen/index.html")).read_text(encoding="utf-8")
+    named = re.findall(r'<span class="speaker">([^<]*):</span>', page)
+    assert _changes(named) == expected
 
 
 def test_demo_is_tagged_with_evidence(built_demo):
