@@ -55,13 +55,36 @@ def slugify(text: str) -> str:
     return slug[:80].rstrip("-") or "aflevering"
 
 
+INDEXED = ("audio_hash", "video_url", "stem", "guid", "slug")
+
+
 class Registry:
-    """The slug and GUID of every episode ever built, kept in transcripts/registry.json."""
+    """The slug and GUID of every episode ever built, kept in transcripts/registry.json.
+
+    Looked up by audio hash, video URL, stem, GUID and slug through an index (the position of
+    the first identity with each value), so finding or recording an episode takes the same
+    time in an archive of ten thousand as in one of ten."""
 
     def __init__(self, root: Path, identities: list[Identity] | None = None) -> None:
         self.path = root / REGISTRY_FILE
         self.identities = identities or []
         self._dirty = False
+        self._index: dict[str, dict[str, int]] | None = None  # made on first use
+
+    def _first(self, key: str, value: str | None) -> int | None:
+        """The position of the first identity whose `key` is `value`."""
+        if self._index is None:
+            self._index = {name: {} for name in INDEXED}
+            for position, identity in enumerate(self.identities):
+                self._add_to_index(position, identity)
+        return None if value is None else self._index[key].get(value)
+
+    def _add_to_index(self, position: int, identity: Identity) -> None:
+        assert self._index is not None
+        for name in INDEXED:
+            value = getattr(identity, name)
+            if value is not None:
+                self._index[name].setdefault(value, position)
 
     @classmethod
     def load(cls, root: Path) -> Registry:
@@ -77,11 +100,9 @@ class Registry:
 
     def find(self, audio_hash: str | None, video_url: str | None, stem: str) -> Identity | None:
         for key, value in (("audio_hash", audio_hash), ("video_url", video_url), ("stem", stem)):
-            if value is None:
-                continue
-            for identity in self.identities:
-                if getattr(identity, key) == value:
-                    return identity
+            position = self._first(key, value)
+            if position is not None:
+                return self.identities[position]
         return None
 
     def resolve(self, *, stem: str, feed_url: str, audio_hash: str | None = None,
@@ -98,21 +119,24 @@ class Registry:
                         stem=stem, audio_hash=audio_hash, video_url=video_url)
 
     def _free_slug(self, slug: str, taken: set[str]) -> str:
-        used = taken | {identity.slug for identity in self.identities}
         candidate, number = slug, 2
-        while candidate in used:
+        while candidate in taken or self._first("slug", candidate) is not None:
             candidate, number = f"{slug}-{number}", number + 1
         return candidate
 
     def record(self, identity: Identity) -> None:
         """Remember (or update: new stem or audio) an episode's identity."""
-        for index, known in enumerate(self.identities):
-            if known.guid == identity.guid or known.slug == identity.slug:
-                if known != identity:
-                    self.identities[index] = identity
-                    self._dirty = True
-                return
+        found = [p for p in (self._first("guid", identity.guid), self._first("slug", identity.slug))
+                 if p is not None]
+        if found:
+            position = min(found)
+            if self.identities[position] != identity:
+                self.identities[position] = identity
+                self._index = None  # values left behind: index again when next asked
+                self._dirty = True
+            return
         self.identities.append(identity)
+        self._add_to_index(len(self.identities) - 1, identity)
         self._dirty = True
 
     def save(self) -> None:

@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 
 from pipeline.config import load_archive
-from pipeline.identity import Registry, feed_guid
+from pipeline.identity import Identity, Registry, feed_guid
 from pipeline.ingest import ingest
 
 MEDIA = Path(__file__).parent / "data" / "media"
@@ -325,3 +325,21 @@ def test_unchanged_files_are_not_probed_again(make_archive, monkeypatch):
     (root / "episodes" / "ep.mp3").write_bytes((MEDIA / "speech.ogg").read_bytes())
     with pytest.raises(AssertionError, match="probed .*ep.mp3 again"):
         ingest(root, config)
+
+
+def test_the_registry_finds_and_updates_identities_through_its_index(tmp_path):
+    registry = Registry(tmp_path)
+    registry.record(Identity(slug="a", guid="g1", stem="2020-01-01-a", audio_hash="h1"))
+    registry.record(Identity(slug="b", guid="g2", stem="b", audio_hash="h2"))
+    assert registry.find("h2", None, "elders").slug == "b"  # audio first
+    assert registry.find(None, None, "2020-01-01-a").slug == "a"
+    renamed = Identity(slug="a", guid="g1", stem="a-nieuw", audio_hash="h1")
+    registry.record(renamed)  # the file was renamed: same slug, new stem
+    assert registry.identities == [renamed, registry.identities[1]]
+    assert registry.find(None, None, "a-nieuw") == renamed
+    assert registry.find(None, None, "2020-01-01-a") is None
+    new = registry.resolve(stem="2021-05-05-b", feed_url="https://example.org/feed.xml",
+                           audio_hash="h3")
+    assert new.slug == "b-2"  # "b" is taken
+    registry.record(new)
+    assert registry.find("h3", None, "x") == new and len(registry.identities) == 3
