@@ -16,7 +16,7 @@ TranscriptStatus = Literal["machine", "corrected"]
 TagKind = Literal["case", "lesson"]
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Chapter:
     """A chapter mark: from ID3 CHAP frames or the sidecar's `chapters`."""
 
@@ -26,7 +26,7 @@ class Chapter:
     url: str | None = None
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class MediaInfo:
     """Technical facts about a media file, read with mutagen (ffprobe where mutagen can't)."""
 
@@ -43,7 +43,7 @@ class MediaInfo:
     height: int | None = None
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class MediaFile:
     """A local media file: the episode's main file, or another version of it (a video)."""
 
@@ -51,7 +51,7 @@ class MediaFile:
     info: MediaInfo
 
 
-@dataclass
+@dataclass(slots=True)  # ten thousand of them live through a build
 class Episode:
     """One podcast episode or video, as ingested from `episodes/`.
 

@@ -146,7 +146,7 @@ class Moment(NamedTuple):
     evidence: str
 
 
-@dataclass
+@dataclass(slots=True)  # an archive's episodes mention dozens of topics each: kept small
 class Mention:
     """One case or lesson in one episode: asserted by the editor, found in the text, or both.
 
@@ -159,12 +159,13 @@ class Mention:
     editor: bool = False
     found: list[Moment] | None = None
     count: int = 0  # the episode's moments for this topic
-    load: Callable[[], list[Moment]] | None = None
+    store: MomentStore | None = None  # where the moments are when not yet read
 
     @property
     def moments(self) -> list[Moment]:
         if self.found is None:
-            self.found = self.load() if self.load else []
+            slug, name = self.episode.episode.slug, f"{self.topic.kind}/{self.topic.id}"
+            self.found = self.store.load(slug).get(name, []) if self.store else []
         return self.found
 
     @property
@@ -172,7 +173,7 @@ class Mention:
         return max(0, self.count - len(self.moments))
 
 
-@dataclass
+@dataclass(slots=True)
 class Topic:
     """A case or a lesson, with every episode that mentions it."""
 
@@ -199,7 +200,7 @@ class TopicPart:
     older: int  # how many older parts the topic has
 
 
-@dataclass
+@dataclass(slots=True)
 class EpisodeView:
     episode: Episode
     page: PurePosixPath
@@ -878,14 +879,11 @@ def _restore_mentions(view: EpisodeView, records: list[dict[str, Any]],
     """The episode's mentions of cases and lessons, from their records, on the view and the
     topics (in the order of the views, which is the order on the topic pages). Their moments
     stay in the store until a topic page shows them."""
-    slug = view.episode.slug
     for record in records:
         topic = topics.get((record["kind"], record["id"]))
         if topic is None:
             continue
-        name = f"{topic.kind}/{topic.id}"
-        mention = Mention(topic, view, editor=record["editor"], count=record["count"],
-                          load=lambda name=name: store.load(slug).get(name, []))
+        mention = Mention(topic, view, editor=record["editor"], count=record["count"], store=store)
         view.mentions.append(mention)
         topic.mentions.append(mention)
 
