@@ -24,7 +24,7 @@ import orjson
 from pipeline.fsutil import read_cache, write_bytes
 
 MEMO_FILE = Path(".cache") / "memo.json"
-VERSION = 2  # 2: page entries count moments; the moments are in .cache/moments/
+VERSION = 3  # 2: page entries count moments (in .cache/moments/); 3: their mentions as one text
 
 
 class BuildMemo:

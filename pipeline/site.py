@@ -36,6 +36,7 @@ from pathlib import Path, PurePosixPath
 from typing import Any, BinaryIO, Literal, NamedTuple
 
 import jinja2
+import orjson
 from markupsafe import Markup, escape
 
 from pipeline.config import ArchiveConfig
@@ -46,7 +47,7 @@ from pipeline.model import Episode, Segment, Tag, Transcript
 from pipeline.search import start_index_search
 from pipeline.tag import summarise
 from pipeline.taxonomy import Taxonomy, load_taxonomy
-from pipeline.workers import usable_cores
+from pipeline.workers import end_with_parent, usable_cores
 from pipeline.writers import VttWriter, dutch_date, is_non_speech
 
 TEMPLATES = Path(__file__).with_name("templates")
@@ -716,7 +717,7 @@ def render_site(root: Path, config: ArchiveConfig, episodes: list[Episode], tran
 
     # 1. One page per episode, each as its transcript, tags and metadata say: pages whose
     #    inputs are as last time are kept, the others rendered (by several processes for many).
-    plans: list[tuple[EpisodeView, list[dict[str, Any]] | None]] = []  # kept: its mentions
+    plans: list[tuple[EpisodeView, list[MentionRecord] | None]] = []  # kept: its mentions
     store = MomentStore(root)
     _load_moments.cache_clear()  # a long-running `wijk watch` must not see an older build's
     for view in views:
@@ -738,7 +739,7 @@ def render_site(root: Path, config: ArchiveConfig, episodes: list[Episode], tran
             writer.add(done)
             if keys[slug] is not None:
                 memo.made("pages", slug, keys[slug], layout.path(view.page), status=done.status,
-                          mentions=records)
+                          mentions=orjson.dumps(records).decode())
         _restore_mentions(view, records, topics, store)
     rendered.close()  # the worker processes end here, not when the generator is collected
     tagged = [t for t in topics.values() if t.mentions]
@@ -787,7 +788,7 @@ class PageDone:
 
     slug: str
     status: str
-    mentions: list[dict[str, Any]]  # _mention_record of each case and lesson it mentions
+    mentions: list[MentionRecord]  # each case and lesson it mentions
     files: set[PurePosixPath]
     written: int
     unchanged: int
@@ -843,6 +844,7 @@ def render_pages(renderer: PageRenderer, views: list[EpisodeView],
 
 def _start_renderer(renderer: PageRenderer) -> None:
     global _renderer
+    end_with_parent()
     _renderer = renderer
 
 
@@ -852,7 +854,7 @@ def _render_in_worker(view: EpisodeView) -> PageDone:
 
 
 def _kept_page(writer: _Writer, memo: BuildMemo, view: EpisodeView, key: str,
-               captioned: bool, store: MomentStore) -> list[dict[str, Any]] | None:
+               captioned: bool, store: MomentStore) -> list[MentionRecord] | None:
     """Keep the page the last build made from the same inputs: its mention records (from the
     memo; their moments are in the store), or None if it must be made again. `captioned`: the
     episode has a transcript, so a local video has a captions file too."""
@@ -861,7 +863,8 @@ def _kept_page(writer: _Writer, memo: BuildMemo, view: EpisodeView, key: str,
     if not memo.unchanged("pages", slug, key, layout.path(view.page)):
         return None
     entry = memo.get("pages", slug)
-    if any(record["count"] for record in entry["mentions"]) and not store.has(slug):
+    records = _mention_records(entry.get("mentions"))
+    if records is None or any(count for *_, count in records) and not store.has(slug):
         return None
     captions = layout.episode_captions(slug)
     captioned = captioned and view.is_video
@@ -871,26 +874,40 @@ def _kept_page(writer: _Writer, memo: BuildMemo, view: EpisodeView, key: str,
     writer.keep(view.page)
     if captioned:
         writer.keep(captions)
-    return entry["mentions"]
+    return records
 
 
-def _restore_mentions(view: EpisodeView, records: list[dict[str, Any]],
+def _restore_mentions(view: EpisodeView, records: list[MentionRecord],
                       topics: dict[tuple[str, str], Topic], store: MomentStore) -> None:
     """The episode's mentions of cases and lessons, from their records, on the view and the
     topics (in the order of the views, which is the order on the topic pages). Their moments
     stay in the store until a topic page shows them."""
-    for record in records:
-        topic = topics.get((record["kind"], record["id"]))
+    for kind, topic_id, editor, count in records:
+        topic = topics.get((kind, topic_id))
         if topic is None:
             continue
-        mention = Mention(topic, view, editor=record["editor"], count=record["count"], store=store)
+        mention = Mention(topic, view, editor=bool(editor), count=count, store=store)
         view.mentions.append(mention)
         topic.mentions.append(mention)
 
 
-def _mention_record(mention: Mention) -> dict[str, Any]:
-    return {"kind": mention.topic.kind, "id": mention.topic.id, "editor": mention.editor,
-            "count": mention.count}
+# What the memo keeps of a mention: kind, topic id, editor (0 or 1), moment count. A page's
+# records are kept in the memo as one JSON text, read only when the page is kept: ten thousand
+# pages of dozens of records each as Python lists would be most of a build's memory.
+MentionRecord = tuple[str, str, int, int]
+
+
+def _mention_record(mention: Mention) -> MentionRecord:
+    return (mention.topic.kind, mention.topic.id, int(mention.editor), mention.count)
+
+
+def _mention_records(text: Any) -> list[MentionRecord] | None:
+    """A page's records from the memo's text; None if it is not that (the page is made again)."""
+    try:
+        return [(str(kind), str(topic), int(editor), int(count))
+                for kind, topic, editor, count in orjson.loads(text)]
+    except (TypeError, ValueError):  # orjson.JSONDecodeError is a ValueError
+        return None
 
 
 class MomentStore:

@@ -13,6 +13,7 @@ from __future__ import annotations
 import multiprocessing
 import os
 import tempfile
+import threading
 import time
 from collections.abc import Iterator
 from concurrent.futures import Executor, ProcessPoolExecutor
@@ -138,8 +139,27 @@ def local_pool(workers: int) -> Executor:
 
 
 def _start_worker(threads: int) -> None:
+    end_with_parent()
     for name in ("OMP_NUM_THREADS", "MKL_NUM_THREADS"):
         os.environ[name] = str(threads)
+
+
+def end_with_parent(interval: float = 1.0) -> None:
+    """Make this worker process exit once the build that started it is gone.
+
+    A build killed outright (SIGKILL, the OOM killer) cannot stop its pool, and the workers,
+    each holding a Whisper model, would wait for work forever: each still holds the task
+    queue's write end, so none sees it close. Called in each worker as it starts; a thread
+    checks every `interval` seconds whether the worker has been handed to another parent.
+    """
+    parent = os.getppid()
+
+    def watch() -> None:
+        while os.getppid() == parent:
+            time.sleep(interval)
+        os._exit(1)
+
+    threading.Thread(target=watch, name="end-with-parent", daemon=True).start()
 
 
 def worker_settings(settings: TranscriptionSettings, workers: int) -> TranscriptionSettings:

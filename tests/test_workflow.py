@@ -119,6 +119,12 @@ def test_skipping_unchanged_work_never_changes_what_a_build_makes(small_archive)
         assert "Wijkarchiefwoord" in (root / "transcripts" / name).read_text(encoding="utf-8")
     page = (root / "site" / "afleveringen" / "eerste" / "index.html").read_text(encoding="utf-8")
     assert "Wijkarchiefwoord" in page and "redacteur" in page
+    # The case and lesson pages made again from the other pages' records in the memo are
+    # those a build without a memo makes.
+    after_edit = _outputs(root)
+    (root / ".cache" / "memo.json").unlink()
+    shutil.rmtree(root / "site")
+    assert build.run(root).ok and _outputs(root) == after_edit
 
 
 def test_a_second_build_refuses_while_one_runs(small_archive):
@@ -204,15 +210,45 @@ def kill_trials(root: Path, trials: int, seed: int) -> None:
         process = subprocess.Popen([sys.executable, "-m", "pipeline", "build", "--archive",
                                     str(root)], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         time.sleep(chance.uniform(0.3, 12.0))
+        workers = _children(process.pid)
         os.kill(process.pid, signal.SIGKILL)
         process.wait()
         assert_consistent(root)
+        _assert_gone(workers)  # the killed build's worker processes end too
     finished = wijk("build", "--archive", str(root))
     assert finished.returncode == 0, finished.stdout + finished.stderr
     assert_consistent(root)
     assert check_site(root, load_archive(root)) == []
     assert not list(root.rglob(".*.tmp"))
     assert len(list((root / "transcripts").glob("*.vtt"))) == 5
+
+
+def _children(pid: int) -> set[int]:
+    """The process ids whose parent is `pid` (Linux /proc)."""
+    found = set()
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        if int(fields[1]) == pid:
+            found.add(int(stat.parent.name))
+    return found
+
+
+def _assert_gone(pids: set[int], wait: float = 10.0) -> None:
+    deadline = time.monotonic() + wait
+    while (alive := {pid for pid in pids if Path(f"/proc/{pid}").exists()
+                     and "Z" not in _state(pid)}) and time.monotonic() < deadline:
+        time.sleep(0.2)
+    assert not alive, f"worker processes outlived their killed build: {sorted(alive)}"
+
+
+def _state(pid: int) -> str:
+    try:
+        return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+    except OSError:
+        return "Z"
 
 
 def _demo_copy(repo_dir: Path, target: Path) -> Path:
