@@ -268,7 +268,7 @@ class Cepstra:
         import numpy as np
         from scipy.fft import dct
 
-        frames = dct(np.log(mels.astype(np.float64) + 1e-6), type=2, norm="ortho", axis=1)
+        frames = dct(np.log(mels + np.float32(1e-6)), type=2, norm="ortho", axis=1)  # float32
         spans = [(int(start / FRAME), int(end / FRAME)) for start, end in windows]
         return cls(frames[:, 1 : CEPSTRA + 1], spans)
 
