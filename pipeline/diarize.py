@@ -17,7 +17,7 @@ docs/benchmarks.md):
    affinity graph (NME-SC, see `estimate_speakers`), then clusters too small to be a person
    are folded in, and clusters as close as two halves of one voice are joined
    (MERGE_DISTANCE) unless their sound says otherwise: a Gaussian per cluster fits their
-   cepstra much better than one for both (MERGE_BIC, see `spectral_difference`).
+   cepstra much better than one for both (MERGE_BIC, see `Cepstra.difference`).
    Clustering: agglomerative, average linkage on cosine distance, on windows of at least 1 s
    (short ones are noisy: they join the nearest cluster afterwards).
 4. Turns: every 10 ms of speech takes the cluster whose centroid the windows covering it are
