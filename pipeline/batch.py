@@ -122,8 +122,7 @@ def transcribe_archive(root: Path, episodes: list[Episode], settings: Transcript
             if isinstance(outcome, WijkError):
                 raise outcome
             transcript = _with_speakers(outcome, episode)
-            key = cache_key(episode.media.audio_hash, settings, _speaker_count(episode))
-            store.save(episode, transcript, key, force=force)
+            store.save(episode, transcript, _master_key(episode, settings), force=force)
             result.written += 1
             _finish(store, episode, settings, transcript, written, memo, result)
         except WijkError as error:
@@ -136,9 +135,9 @@ def _still_current(store: TranscriptStore, episode: Episode, settings: Transcrip
                    force: bool) -> Transcript | None:
     """The stored master if it needs no new transcription: same audio and settings, or an
     editor's correction (unless `force`)."""
-    key = cache_key(episode.media.audio_hash, settings, _speaker_count(episode))
     stored = store.load(episode.slug)
-    if stored is not None and (stored.corrected and not force or store.is_current(stored, key)):
+    if stored is not None and (stored.corrected and not force or
+                               store.is_current(stored, _master_key(episode, settings))):
         return stored.transcript
     return None
 
@@ -225,8 +224,7 @@ def _report(episode: Episode, done: JobResult, result: BatchResult) -> None:
 
 def _derived_key(episode: Episode, settings: TranscriptionSettings, master: str) -> str:
     """What the master's derived files are made from: its bytes, the names, the writers."""
-    return digest_of(master, episode.speakers, WRITERS_CODE,
-                     cache_key(episode.media.audio_hash, settings, _speaker_count(episode)))
+    return digest_of(master, episode.speakers, WRITERS_CODE, _master_key(episode, settings))
 
 
 def _untouched(store: TranscriptStore, episode: Episode, settings: TranscriptionSettings,
@@ -237,8 +235,7 @@ def _untouched(store: TranscriptStore, episode: Episode, settings: Transcription
     entry = written.sources.get(episode.slug)
     if master is None or not entry or entry.get("key") != _derived_key(episode, settings, master):
         return False
-    for name in DERIVED_FORMATS:
-        path = store.folder / f"{episode.slug}.{get_writer(name).extension}"
+    for path in _derived_paths(store.folder, episode.slug):
         if memo.file_digest(path) != written.hashes.get(path.name):
             return False
     result.kept.append(episode.slug)
@@ -254,8 +251,8 @@ def _remember(store: TranscriptStore, episode: Episode, settings: TranscriptionS
     result.transcripts.digests[episode.slug] = master
     written.record_source(episode.slug, {"key": _derived_key(episode, settings, master),
                                          "empty": transcript.is_empty})
-    for name in DERIVED_FORMATS:  # digest what was written now, so the next build needn't
-        memo.file_digest(store.folder / f"{episode.slug}.{get_writer(name).extension}")
+    for path in _derived_paths(store.folder, episode.slug):  # digested now, not next build
+        memo.file_digest(path)
 
 
 def _warn_if_empty(root: Path, episode: Episode, empty: bool, result: BatchResult) -> None:
@@ -290,9 +287,8 @@ def _write_derived(transcript: Transcript, folder: Path, slug: str, log: Written
     formats share one cutting of the cues (the costly part)."""
     count = 0
     cues = None
-    for name in DERIVED_FORMATS:
+    for name, path in zip(DERIVED_FORMATS, _derived_paths(folder, slug)):
         writer = get_writer(name)
-        path = folder / f"{slug}.{writer.extension}"
         if isinstance(writer, CaptionWriter):
             cues = cues if cues is not None else cut_cues(transcript, writer.rules)
             text = writer.render_cues(cues, transcript.provenance)
@@ -301,6 +297,16 @@ def _write_derived(transcript: Transcript, folder: Path, slug: str, log: Written
         count += write_text_if_changed(path, text)
         log.record(path.name, text)
     return count
+
+
+def _master_key(episode: Episode, settings: TranscriptionSettings) -> str:
+    """The cache key a master made now from this episode's audio would carry."""
+    return cache_key(episode.media.audio_hash, settings, _speaker_count(episode))
+
+
+def _derived_paths(folder: Path, slug: str) -> list[Path]:
+    """The episode's derived files, in the order of DERIVED_FORMATS."""
+    return [folder / f"{slug}.{get_writer(name).extension}" for name in DERIVED_FORMATS]
 
 
 def _speaker_count(episode: Episode) -> int | None:

@@ -75,9 +75,12 @@ class BuildMemo:
         return bool(entry) and entry.get("key") == key and \
             entry.get("output") == self.file_digest(output)
 
-    def made(self, section: str, name: str, key: str, output: Path, **extra: Any) -> None:
-        """Record that `output` now holds what `key` describes (and any `extra` facts)."""
-        self.put(section, name, {"key": key, "output": self.file_digest(output), **extra})
+    def made(self, section: str, name: str, key: str, output: Path, **extra: Any) -> str | None:
+        """Record that `output` now holds what `key` describes (and any `extra` facts); returns
+        the output's digest."""
+        digest = self.file_digest(output)
+        self.put(section, name, {"key": key, "output": digest, **extra})
+        return digest
 
     def save(self) -> None:
         """Write what this build used; entries of files that are gone drop out."""

@@ -112,10 +112,12 @@ def _index_shards(layout: SiteLayout, shards: dict[str, dict[str, PurePosixPath]
     # A shard that failed keeps its last index, if any, so search still finds its older
     # pages; listed without a key, it is indexed again next build.
     folder = layout.path(layout.search_index())
-    indexed = {name: key if name not in outcomes or outcomes[name] is None else ""
-               for name, key in keys.items()
-               if name not in outcomes or outcomes[name] is None
-               or (folder / name / "pagefind.js").is_file()}
+    indexed: dict[str, str] = {}
+    for name, key in keys.items():
+        if outcomes.get(name) is None:  # kept, or indexed now
+            indexed[name] = key
+        elif (folder / name / "pagefind.js").is_file():
+            indexed[name] = ""
     if indexed != recorded:
         write_text(folder / SHARDS_FILE, json.dumps(
             {"version": VERSION, "shards": [{"name": name, "key": key}

@@ -165,8 +165,8 @@ class Mention:
     @property
     def moments(self) -> list[Moment]:
         if self.found is None:
-            slug, name = self.episode.episode.slug, f"{self.topic.kind}/{self.topic.id}"
-            self.found = self.store.load(slug).get(name, []) if self.store else []
+            stored = self.store.load(self.episode.episode.slug) if self.store else {}
+            self.found = stored.get(self.topic.name, [])
         return self.found
 
     @property
@@ -184,6 +184,11 @@ class Topic:
     detail: str
     page: PurePosixPath
     mentions: list[Mention] = field(default_factory=list)
+
+    @property
+    def name(self) -> str:
+        """The topic's key in the moments store: case/<id> or lesson/<id>."""
+        return f"{self.kind}/{self.id}"
 
     @property
     def moment_count(self) -> int:
@@ -923,7 +928,7 @@ class MomentStore:
         self.folder = root / self.FOLDER
 
     def save(self, slug: str, mentions: list[Mention]) -> None:
-        shown = {f"{m.topic.kind}/{m.topic.id}": [list(moment) for moment in m.moments[:TOPIC_MOMENTS]]
+        shown = {m.topic.name: [list(moment) for moment in m.moments[:TOPIC_MOMENTS]]
                  for m in mentions if m.moments}
         write_cache_text(self.folder / f"{slug}.json", json.dumps(shown, ensure_ascii=False))
 

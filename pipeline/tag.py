@@ -748,8 +748,7 @@ def tag_archive(root: Path, episodes: Sequence[model.Episode], transcripts: Any,
             if episode.slug in digests else None
         if key and (memo.unchanged("tags", episode.slug, key, path) or
                     read_tags_file(path, key) is not None):
-            memo.made("tags", episode.slug, key, path)
-            result.tags.digests[episode.slug] = memo.file_digest(path)
+            result.tags.digests[episode.slug] = memo.made("tags", episode.slug, key, path)
             continue
         transcript = transcripts.get(episode.slug)
         if transcript is None:
@@ -761,9 +760,8 @@ def tag_archive(root: Path, episodes: Sequence[model.Episode], transcripts: Any,
                    "passages": [asdict(t) for t in tags], "made_from": key}
         result.written += write_text_if_changed(
             path, json.dumps(summary, ensure_ascii=False, indent=2) + "\n")
-        if key:
-            memo.made("tags", episode.slug, key, path)
-        result.tags.digests[episode.slug] = memo.file_digest(path)
+        result.tags.digests[episode.slug] = memo.made("tags", episode.slug, key, path) if key \
+            else memo.file_digest(path)
     return result
 
 

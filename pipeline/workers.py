@@ -22,10 +22,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Callable
 
-Progress = Callable[[float], None]  # called with the audio position reached, in seconds
-
 from pipeline.config import TranscriptionSettings
 from pipeline.errors import WijkError
+
+Progress = Callable[[float], None]  # called with the audio position reached, in seconds
 
 WORKER_MEMORY = 1.5e9  # bytes one worker may use at its peak (base model, batched decoding)
 
@@ -133,9 +133,8 @@ def local_pool(workers: int) -> Executor:
     Started with 'spawn': a fresh interpreter per worker, not a fork of a process whose
     libraries (torch, CTranslate2) may hold threads and locks.
     """
-    threads = max(1, usable_cores() // workers)
     return ProcessPoolExecutor(max_workers=workers, mp_context=multiprocessing.get_context("spawn"),
-                               initializer=_start_worker, initargs=(threads,))
+                               initializer=_start_worker, initargs=(_threads_each(workers),))
 
 
 def _start_worker(threads: int) -> None:
@@ -166,7 +165,12 @@ def worker_settings(settings: TranscriptionSettings, workers: int) -> Transcript
     """The settings a worker runs with: its share of the cores, unless threads are set."""
     if settings.threads or workers <= 1:
         return settings
-    return settings.model_copy(update={"threads": max(1, usable_cores() // workers)})
+    return settings.model_copy(update={"threads": _threads_each(workers)})
+
+
+def _threads_each(workers: int) -> int:
+    """Each of `workers` processes' share of the cores."""
+    return max(1, usable_cores() // workers)
 
 
 @contextmanager

@@ -223,32 +223,27 @@ def kill_trials(root: Path, trials: int, seed: int) -> None:
     assert len(list((root / "transcripts").glob("*.vtt"))) == 5
 
 
+def _stat(pid: str | int) -> list[str] | None:
+    """A process's /proc/<pid>/stat fields after its name (state, parent, ...); None if gone."""
+    try:
+        return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return None
+
+
 def _children(pid: int) -> set[int]:
     """The process ids whose parent is `pid` (Linux /proc)."""
-    found = set()
-    for stat in Path("/proc").glob("[0-9]*/stat"):
-        try:
-            fields = stat.read_text().rsplit(")", 1)[1].split()
-        except OSError:
-            continue
-        if int(fields[1]) == pid:
-            found.add(int(stat.parent.name))
-    return found
+    return {int(entry.name) for entry in Path("/proc").glob("[0-9]*")
+            if (fields := _stat(entry.name)) is not None and int(fields[1]) == pid}
 
 
 def _assert_gone(pids: set[int], wait: float = 10.0) -> None:
+    """Wait until none of `pids` runs (gone, or a zombie waiting to be reaped)."""
     deadline = time.monotonic() + wait
-    while (alive := {pid for pid in pids if Path(f"/proc/{pid}").exists()
-                     and "Z" not in _state(pid)}) and time.monotonic() < deadline:
+    while (alive := {pid for pid in pids if (fields := _stat(pid)) is not None
+                     and fields[0] != "Z"}) and time.monotonic() < deadline:
         time.sleep(0.2)
     assert not alive, f"worker processes outlived their killed build: {sorted(alive)}"
-
-
-def _state(pid: int) -> str:
-    try:
-        return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
-    except OSError:
-        return "Z"
 
 
 def _demo_copy(repo_dir: Path, target: Path) -> Path:
