@@ -17,7 +17,7 @@ What it writes, all through the pipeline's own code where the pipeline has it:
   at about 2.4 words per second, with pauses between sentences.
 
 The media and sidecars are made first; then the pipeline's ingest reads them (filling
-`.cache/ingest.json` and `transcripts/registry.json`) to learn every slug and audio hash; the
+`.cache/ingest.sqlite` and `transcripts/registry.json`) to learn every slug and audio hash; the
 masters are written; and a first `wijk build` makes the derived files, tags, site and feed, so
 the archive is as a real one is after its episodes were transcribed and published.
 Deterministic: the same N and seed give the same archive.

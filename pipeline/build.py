@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import gc
 from collections.abc import Mapping
+from contextlib import closing
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -53,16 +54,16 @@ def run(root: Path, strict: bool = False, force: bool = False, wait: bool = Fals
     address of a Dask scheduler to transcribe on instead.
     """
     config = load_archive(root)
-    with archive_lock(root, wait=wait), cluster_executor(cluster) as executor:
+    with archive_lock(root, wait=wait), cluster_executor(cluster) as executor, \
+            closing(BuildMemo.load(root)) as memo:  # what the last build made from what
         for folder in (root / TRANSCRIPTS_DIR, root / SITE_DIR):
             remove_temporaries(folder)
         registry = Registry.load(root)
-        memo = BuildMemo.load(root)  # what the last build made from what: unchanged work is skipped
 
         # 1. Ingest: media files and sidecars -> Episodes with permanent identities.
         inventory = ingest(root, config, registry)
         _register(root, registry, inventory)
-        gc.freeze()  # the memo and inventory live all build: spare them every collection
+        gc.freeze()  # the inventory lives all build: spare it every collection
         result = BuildResult(episodes=inventory.episodes, problems=list(inventory.problems),
                              strict=strict)
 

@@ -15,6 +15,9 @@ One feed for the whole archive, newest episode first (STANDARDS.md, "The feed"):
 - Reproducible: the same archive gives the same bytes. lastBuildDate and pubDate are the newest
   episode's date, items are sorted by (date, slug), and nothing depends on the clock.
 
+The feed is written as a stream, FEED_CHUNK items at a time (an archive of ten thousand items
+built as one XML tree took 70 MB); the bytes are those of rendering it whole.
+
 `render_feed` is pure apart from looking at files under `site/`: which transcripts, chapters,
 pages and images exist there, and the byte size of each published media file.
 """
@@ -23,13 +26,14 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+from collections.abc import Iterator
 from pathlib import Path
 
 from feedgen.entry import FeedEntry
 from feedgen.feed import FeedGenerator
 
 from pipeline.config import ArchiveConfig
-from pipeline.fsutil import write_bytes
+from pipeline.fsutil import write_stream_if_changed
 from pipeline.identity import feed_guid
 from pipeline.layout import FEED, TRANSCRIPT_TYPES, SiteLayout
 from pipeline.model import Episode, MediaFile
@@ -63,28 +67,48 @@ _NOT_XML = re.compile("[^\u0009\u000a\u000d\u0020-\ud7ff\ue000-\ufffd\U00010000-
 _LABELLED_NUMBER = re.compile(
     r"^\s*(?:aflevering|afl\.?|episode|ep\.?|#)\s*(\d+)\s*[:.\-–—|]?\s*", re.IGNORECASE)
 _BARE_NUMBER = re.compile(r"^\s*(\d+)\s*[:.\-–—|]\s+")
+FEED_CHUNK = 200  # items rendered at a time
+_ITEM_START = b"    <item>"  # as pretty-printed: the channel's children are indented by four
+_CHANNEL_END = b"  </channel>"
 
 
 # --- the feed ----------------------------------------------------------------------------------
 
 
-def render_feed(config: ArchiveConfig, episodes: list[Episode], layout: SiteLayout) -> bytes:
+def render_feed(config: ArchiveConfig, episodes: list[Episode], layout: SiteLayout,
+                chunk: int = FEED_CHUNK) -> bytes:
     """The feed's bytes (UTF-8 XML) for the episodes that have a published media file."""
-    in_feed = feed_episodes(episodes)
-    generator = _channel(config, layout, in_feed)
-    for episode in in_feed:
-        _item(generator.add_entry(order="append"), episode, config, layout)
-    return generator.rss_str(pretty=True, encoding="UTF-8", xml_declaration=True)
+    return b"".join(feed_parts(config, episodes, layout, chunk))
 
 
 def write_feed(config: ArchiveConfig, episodes: list[Episode], layout: SiteLayout) -> bool:
     """Write `site/feed.xml` atomically, and only when its bytes change; True if written."""
-    path = layout.path(FEED)
-    data = render_feed(config, episodes, layout)
-    if path.is_file() and path.read_bytes() == data:
-        return False
-    write_bytes(path, data)
-    return True
+    return write_stream_if_changed(layout.path(FEED), feed_parts(config, episodes, layout))
+
+
+def feed_parts(config: ArchiveConfig, episodes: list[Episode], layout: SiteLayout,
+               chunk: int = FEED_CHUNK) -> Iterator[bytes]:
+    """The feed in pieces: the channel, then its items `chunk` at a time, then the end.
+
+    feedgen renders a whole feed at once; each chunk is rendered as a feed of its own and its
+    items cut out. Items are the channel's last elements, and every `<item>` in the output
+    is a tag (text is escaped), so the pieces joined are the bytes of the whole feed."""
+    in_feed = feed_episodes(episodes)
+    newest = max((_published(e) for e in in_feed if e.date is not None), default=None)
+    empty = _render(_channel(config, layout, newest))
+    end = empty.rindex(_CHANNEL_END)
+    yield empty[:end]
+    for start in range(0, len(in_feed), chunk):
+        generator = _channel(config, layout, newest)
+        for episode in in_feed[start:start + chunk]:
+            _item(generator.add_entry(order="append"), episode, config, layout)
+        data = _render(generator)
+        yield data[data.index(_ITEM_START):data.rindex(_CHANNEL_END)]
+    yield empty[end:]
+
+
+def _render(generator: FeedGenerator) -> bytes:
+    return generator.rss_str(pretty=True, encoding="UTF-8", xml_declaration=True)
 
 
 def feed_episodes(episodes: list[Episode]) -> list[Episode]:
@@ -97,7 +121,8 @@ def feed_episodes(episodes: list[Episode]) -> list[Episode]:
 # --- channel -----------------------------------------------------------------------------------
 
 
-def _channel(config: ArchiveConfig, layout: SiteLayout, episodes: list[Episode]) -> FeedGenerator:
+def _channel(config: ArchiveConfig, layout: SiteLayout, newest: dt.datetime | None) -> FeedGenerator:
+    """The channel, with `newest` (the newest item's date) as its lastBuildDate and pubDate."""
     generator = FeedGenerator()
     generator.load_extension("podcast")
     generator.register_extension(EXTENSION, PodcastIndexExtension, PodcastIndexEntryExtension)
@@ -115,7 +140,6 @@ def _channel(config: ArchiveConfig, layout: SiteLayout, episodes: list[Episode])
         generator.copyright(xml_text(config.copyright))
     generator.image(url=cover, title=title, link=xml_text(config.link or config.base_url))
     _itunes_channel(generator, config)
-    newest = max((_published(e) for e in episodes if e.date is not None), default=None)
     if newest is not None:
         generator.lastBuildDate(newest)
         generator.pubDate(newest)

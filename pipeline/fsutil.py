@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import filecmp
 import hashlib
 import json
 import os
 import tempfile
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import IO, Any
@@ -83,6 +84,26 @@ def sha256_file(path: Path, chunk: int = 1 << 20) -> str:
         while block := handle.read(chunk):
             digest.update(block)
     return digest.hexdigest()
+
+
+def write_stream_if_changed(path: Path, parts: Iterable[bytes]) -> bool:
+    """Write `parts` atomically, only when the bytes differ from the file's (which then keeps
+    its modification time); True if written. Nothing is held whole in memory."""
+    fd, temporary = temporary_beside(path)
+    try:
+        with os.fdopen(fd, "wb") as handle:
+            for part in parts:
+                handle.write(part)
+            handle.flush()
+            os.fsync(handle.fileno())
+        if path.is_file() and filecmp.cmp(temporary, path, shallow=False):
+            os.unlink(temporary)
+            return False
+        os.replace(temporary, path)
+        return True
+    except BaseException:
+        Path(temporary).unlink(missing_ok=True)
+        raise
 
 
 def write_text_if_changed(path: Path, text: str) -> bool:

@@ -3,40 +3,42 @@
 Probing and fingerprinting a file runs ffmpeg over all of it; an archive of thousands of
 episodes can't afford that on every build. An entry is used only while the file's size and
 modification time are unchanged; files with errors are never cached, so they are looked at
-again. The cache lives in `<archive>/.cache/ingest.json` and may be deleted at any time.
+again. The cache lives in `<archive>/.cache/ingest.sqlite` (read by key: pipeline.cachedb) and
+may be deleted at any time.
 """
 
 from __future__ import annotations
 
-import json
 from dataclasses import asdict, fields
 from functools import lru_cache
 from pathlib import Path
-from typing import Any
 
-from pipeline.fsutil import read_cache, write_text
+from pipeline.cachedb import CacheTable
 from pipeline.mediatags import FileTags
 from pipeline.model import Chapter, MediaInfo
 
-CACHE_FILE = Path(".cache") / "ingest.json"
-VERSION = 1  # bump when MediaInfo or FileTags change shape or meaning
+CACHE_FILE = Path(".cache") / "ingest.sqlite"
+OLD_CACHE_FILE = Path(".cache") / "ingest.json"  # version 1, before SQLite: taken over once
+OLD_VERSION = 1
+VERSION = 2  # bump when MediaInfo or FileTags change shape or meaning; 2: version 1 in SQLite
+SECTION = "media"
 
 
 class MediaCache:
-    def __init__(self, path: Path | None = None, entries: dict[str, Any] | None = None) -> None:
-        self.path = path
-        self.entries = entries or {}
-        self._used: set[str] = set()
-        self._dirty = False
+    """Without a root, an empty cache in memory."""
+
+    def __init__(self, root: Path | None = None) -> None:
+        self.path = root / CACHE_FILE if root is not None else None
+        self.table = CacheTable(self.path, VERSION)
+        if root is not None and (root / OLD_CACHE_FILE).exists():
+            self.table.adopt(root / OLD_CACHE_FILE, OLD_VERSION, "entries", section=SECTION)
 
     @classmethod
     def load(cls, root: Path) -> MediaCache:
-        path = root / CACHE_FILE
-        return cls(path, read_cache(path, VERSION, "entries"))
+        return cls(root)
 
     def lookup(self, root: Path, media: Path) -> tuple[MediaInfo, FileTags] | None:
-        key = _key(root, media)
-        entry = self.entries.get(key)
+        entry = self.table.get(SECTION, _key(root, media))
         stat = media.stat()
         if not entry or entry["size"] != stat.st_size or entry["mtime_ns"] != stat.st_mtime_ns:
             return None
@@ -49,26 +51,17 @@ class MediaCache:
         return info, tags
 
     def store(self, root: Path, media: Path, info: MediaInfo, tags: FileTags) -> None:
-        key = _key(root, media)
         stat = media.stat()
         kept = {f.name: getattr(tags, f.name) for f in fields(FileTags) if f.name != "cover"}
         kept["chapters"] = [asdict(c) for c in tags.chapters]
         entry = {"size": stat.st_size, "mtime_ns": stat.st_mtime_ns, "info": asdict(info),
                  "tags": kept}
-        self._used.add(key)
-        if self.entries.get(key) != entry:
-            self.entries[key] = entry
-            self._dirty = True
+        self.table.put(SECTION, _key(root, media), entry)
 
     def save(self) -> None:
-        """Write the entries used in this run (files that are gone drop out)."""
-        if self.path is None:
-            return
-        stale = set(self.entries) - self._used
-        if not self._dirty and not stale:
-            return
-        kept = {key: self.entries[key] for key in sorted(self._used)}
-        write_text(self.path, json.dumps({"version": VERSION, "entries": kept}) + "\n")
+        """Keep the entries used in this run (files that are gone drop out), and let go."""
+        self.table.commit(prune=True)
+        self.table.close()
 
 
 @lru_cache(maxsize=1 << 16)  # looked up three times a build per file; resolving costs syscalls

@@ -1,14 +1,16 @@
 """What the last build computed, so the next one can skip work whose inputs have not changed.
 
-`.cache/memo.json` holds, per stage, a key for each output: a digest of everything the output
+`.cache/memo.sqlite` holds, per stage, a key for each output: a digest of everything the output
 was made from (the master transcript's bytes, the sidecar's fields, the code and templates that
 made it). A stage that finds the same key, and its output still as it left it, skips the work.
 File contents are digested once and remembered by size and modification time (as git's index
-does), so an unchanged archive is checked without reading its transcripts.
+does), so an unchanged archive is checked without reading its transcripts. Entries are read
+by key when a stage asks (pipeline.cachedb), so the memo of a large archive is never all in
+memory.
 
 Only a cache: a missing or damaged memo means every stage does all its work, which is always
-correct. It is written atomically at the end of a build; a build killed before that leaves the
-previous memo, whose keys still describe files on disk, or are simply not matched.
+correct. A build's changes are committed together at its end; a build killed before that
+leaves the previous memo, whose keys still describe files on disk, or are simply not matched.
 """
 
 from __future__ import annotations
@@ -19,40 +21,35 @@ from dataclasses import fields, is_dataclass
 from pathlib import Path
 from typing import Any
 
-import orjson
+from pipeline.cachedb import CacheTable
 
-from pipeline.fsutil import read_cache, write_bytes
-
-MEMO_FILE = Path(".cache") / "memo.json"
-VERSION = 3  # 2: page entries count moments (in .cache/moments/); 3: their mentions as one text
+MEMO_FILE = Path(".cache") / "memo.sqlite"
+OLD_MEMO_FILE = Path(".cache") / "memo.json"  # version 3, before SQLite: taken over once
+OLD_VERSION = 3  # 2: page entries count moments (in .cache/moments/); 3: mentions as one text
+VERSION = 4  # the same entries as version 3, in SQLite
 
 
 class BuildMemo:
-    def __init__(self, path: Path | None = None, data: dict[str, Any] | None = None) -> None:
-        self.path = path
-        self.sections: dict[str, dict[str, Any]] = data or {}
-        self._used: set[tuple[str, str]] = set()
-        self._dirty = False
+    """The memo of one build; without a root, an empty one in memory (a page worker's)."""
+
+    def __init__(self, root: Path | None = None) -> None:
+        self.path = root / MEMO_FILE if root is not None else None
+        self.table = CacheTable(self.path, VERSION)
+        if root is not None and (root / OLD_MEMO_FILE).exists():
+            self.table.adopt(root / OLD_MEMO_FILE, OLD_VERSION, "sections")
 
     @classmethod
     def load(cls, root: Path) -> BuildMemo:
-        path = root / MEMO_FILE
-        return cls(path, read_cache(path, VERSION, "sections"))
+        return cls(root)
 
     def get(self, section: str, name: str) -> Any:
-        self._used.add((section, name))
-        return self.sections.get(section, {}).get(name)
+        return self.table.get(section, name)
 
     def put(self, section: str, name: str, value: Any) -> None:
-        self._used.add((section, name))
-        entries = self.sections.setdefault(section, {})
-        if entries.get(name) != value:
-            entries[name] = value
-            self._dirty = True
+        self.table.put(section, name, value)
 
     def drop(self, section: str, name: str) -> None:
-        if self.sections.get(section, {}).pop(name, None) is not None:
-            self._dirty = True
+        self.table.drop(section, name)
 
     def file_digest(self, path: Path) -> str | None:
         """sha256 of the file's bytes (None if it is missing), read only when its size or
@@ -83,18 +80,12 @@ class BuildMemo:
         return digest
 
     def save(self) -> None:
-        """Write what this build used; entries of files that are gone drop out."""
-        if self.path is None:
-            return
-        for section, entries in self.sections.items():
-            for name in [name for name in entries if (section, name) not in self._used]:
-                del entries[name]
-                self._dirty = True
-        if not self._dirty:
-            return
-        write_bytes(self.path, orjson.dumps({"version": VERSION, "sections": self.sections},
-                                            option=orjson.OPT_SORT_KEYS) + b"\n")
-        self._dirty = False
+        """Keep what this build used; entries of files that are gone drop out."""
+        self.table.commit(prune=True)
+
+    def close(self) -> None:
+        """Let go of the database without keeping this build's changes (save first)."""
+        self.table.close()
 
 
 def digest_of(*parts: Any) -> str:

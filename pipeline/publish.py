@@ -35,7 +35,7 @@ class Published:
 
     episodes: list[Episode] = field(default_factory=list)  # those whose files are all in place
     problems: list[Problem] = field(default_factory=list)
-    files: set[PurePosixPath] = field(default_factory=set)
+    files: set[str] = field(default_factory=set)  # paths under site/, as text: thousands
     written: int = 0
     removed: int = 0
 
@@ -72,7 +72,7 @@ def _place_episode(root: Path, layout: SiteLayout, episode: Episode, published: 
         if source.exists():
             _place(layout, layout.transcript(episode.slug, extension), source, published)
     if write_chapters(episode, layout) is not None:
-        published.files.add(layout.chapters(episode.slug))
+        published.files.add(str(layout.chapters(episode.slug)))
 
 
 def publish_feed(root: Path, config: ArchiveConfig, episodes: list[Episode]) -> bool:
@@ -96,7 +96,7 @@ def _place_episode_image(layout: SiteLayout, episode: Episode, published: Publis
         suffix = _IMAGE_SUFFIX.get((tags.cover_mime or "").lower())
         if tags.cover and suffix:
             relative = layout.episode_image(episode.slug, suffix)
-            published.files.add(relative)
+            published.files.add(str(relative))
             target = layout.path(relative)
             if not target.exists() or target.read_bytes() != tags.cover:
                 write_bytes(target, tags.cover)
@@ -105,7 +105,7 @@ def _place_episode_image(layout: SiteLayout, episode: Episode, published: Publis
 
 def _place(layout: SiteLayout, relative: PurePosixPath, source: Path, published: Published) -> None:
     """Copy `source` to site/`relative` unless an identical copy is already there."""
-    published.files.add(relative)
+    published.files.add(str(relative))
     target = layout.path(relative)
     if target.exists() and _same(source, target):
         return
@@ -133,7 +133,6 @@ def _remove_stale(layout: SiteLayout, published: Published, folders: tuple[str, 
         if not folder.is_dir():
             continue
         for path in folder.iterdir():
-            relative = PurePosixPath(name) / path.name
-            if path.is_file() and relative not in published.files:
+            if path.is_file() and f"{name}/{path.name}" not in published.files:
                 path.unlink()
                 published.removed += 1

@@ -27,6 +27,8 @@ import json
 import multiprocessing
 import os
 import re
+import sys
+from array import array
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
@@ -176,14 +178,21 @@ class Mention:
 
 @dataclass(slots=True)
 class Topic:
-    """A case or a lesson, with every episode that mentions it."""
+    """A case or a lesson, with every episode that mentions it, newest first.
+
+    The episodes are kept as columns (view, editor, moment count), not as Mention objects: a
+    large archive's topics list hundreds of thousands of mentions, and a page shows at most
+    2 * TOPIC_PART of them; `mentions` makes those of a page."""
 
     kind: Literal["case", "lesson"]
     id: str
     title: str
     detail: str
     page: PurePosixPath
-    mentions: list[Mention] = field(default_factory=list)
+    views: list[EpisodeView] = field(default_factory=list)
+    editors: bytearray = field(default_factory=bytearray)  # 1: asserted by the editor
+    counts: array[int] = field(default_factory=lambda: array("l"))  # moments in each episode
+    store: MomentStore | None = None  # where the listed episodes' moments are
 
     @property
     def name(self) -> str:
@@ -191,8 +200,25 @@ class Topic:
         return f"{self.kind}/{self.id}"
 
     @property
+    def episode_count(self) -> int:
+        return len(self.views)
+
+    @property
     def moment_count(self) -> int:
-        return sum(m.count for m in self.mentions)
+        return sum(self.counts)
+
+    def add(self, view: EpisodeView, editor: bool, count: int) -> None:
+        """The episode of `view` mentions this topic (views are added newest first)."""
+        self.views.append(view)
+        self.editors.append(int(editor))
+        self.counts.append(count)
+
+    def mentions(self, start: int = 0, stop: int | None = None) -> list[Mention]:
+        """The mentions of the episodes from `start` to `stop` (newest first); their moments
+        are read from the store when shown."""
+        return [Mention(self, self.views[i], editor=bool(self.editors[i]), count=self.counts[i],
+                        store=self.store)
+                for i in range(start, len(self.views) if stop is None else stop)]
 
 
 @dataclass
@@ -550,7 +576,7 @@ def attach_mentions(view: EpisodeView, tags: list[Tag],
         mention = Mention(topic, view, editor=any(t.source == "editor" for t in group),
                           found=moments, count=len(moments))
         view.mentions.append(mention)
-        topic.mentions.append(mention)
+        topic.add(view, mention.editor, mention.count)
 
 
 def _moment(view: EpisodeView, tag: Tag, segments: dict[int, Segment]) -> Moment:
@@ -616,34 +642,39 @@ class _Writer:
         self.result = result
         self.memo = memo
         self.env = environment()
-        self.files: set[PurePosixPath] = set()
+        self.files: set[str] = set()  # every file this build wrote or kept, under site/
         self.versions = _static_versions()
 
     def page(self, template: str, relative: PurePosixPath, section: str, key: str | None = None,
-             **context: Any) -> None:
+             stream: bool = False, **context: Any) -> None:
         """Render `template` to site/`relative`; keep the old file if nothing changed.
 
         With a `key` (a digest of everything the page shows), a page the last build made from
-        the same key, and still as it left it, is kept without rendering it."""
+        the same key, and still as it left it, is kept without rendering it. `stream`: write
+        the page as it is rendered, for a page as long as the archive (whole is faster)."""
         target = self.layout.path(relative)
         if key is not None and self.memo.unchanged("views", str(relative), key, target):
             self.keep(relative)
             return
-        self._render(template, relative, section, **context)
+        self._render(template, relative, section, stream, **context)
         if key is not None:
             self.memo.made("views", str(relative), key, target)
 
-    def _render(self, template: str, relative: PurePosixPath, section: str, **context: Any) -> None:
+    def _render(self, template: str, relative: PurePosixPath, section: str, stream: bool,
+                **context: Any) -> None:
         def url(target: PurePosixPath | str) -> str:
             return relative_url(relative, target)
 
         def asset(name: str) -> str:
             return f"{url(self.layout.asset(name))}?v={self.versions[name]}"
 
-        html = self.env.get_template(template).render(  # whole: faster than streaming
-            page=relative, url=url, asset=asset, section=section, config=self.config,
-            layout=self.layout, feed_url=self.layout.url(FEED), **context)
-        self.text(relative, html)
+        context |= dict(page=relative, url=url, asset=asset, section=section, config=self.config,
+                        layout=self.layout, feed_url=self.layout.url(FEED))
+        if not stream:
+            self.text(relative, self.env.get_template(template).render(**context))
+            return
+        parts = self.env.get_template(template).generate(**context)
+        self._dump(relative, lambda handle: handle.writelines(p.encode("utf-8") for p in parts))
 
     def add(self, done: PageDone) -> None:
         """Count the files a page renderer (perhaps in another process) wrote or kept."""
@@ -653,7 +684,7 @@ class _Writer:
 
     def keep(self, relative: PurePosixPath) -> None:
         """A file this build leaves as the last one wrote it (not stale)."""
-        self.files.add(relative)
+        self.files.add(str(relative))
         self.result.unchanged += 1
 
     def text(self, relative: PurePosixPath, content: str) -> None:
@@ -667,7 +698,7 @@ class _Writer:
 
     def _dump(self, relative: PurePosixPath, write: Callable[[BinaryIO], Any]) -> None:
         """Write to a temporary file beside the target; replace the target only if different."""
-        self.files.add(relative)
+        self.files.add(str(relative))
         target = self.layout.path(relative)
         fd, temporary = temporary_beside(target)
         try:
@@ -722,8 +753,10 @@ def render_site(root: Path, config: ArchiveConfig, episodes: list[Episode], tran
 
     # 1. One page per episode, each as its transcript, tags and metadata say: pages whose
     #    inputs are as last time are kept, the others rendered (by several processes for many).
-    plans: list[tuple[EpisodeView, list[MentionRecord] | None]] = []  # kept: its mentions
+    plans: list[tuple[EpisodeView, str | None]] = []  # kept: its mention records, as text
     store = MomentStore(root)
+    for topic in topics.values():
+        topic.store = store
     _load_moments.cache_clear()  # a long-running `wijk watch` must not see an older build's
     for view in views:
         slug = view.episode.slug
@@ -736,18 +769,21 @@ def render_site(root: Path, config: ArchiveConfig, episodes: list[Episode], tran
                       _kept_page(writer, memo, view, key, captioned, store)))
     rendered = render_pages(PageRenderer(layout, config, transcripts, tags),
                             [view for view, kept in plans if kept is None], workers)
-    for view, records in plans:
+    for view, kept in plans:
         slug = view.episode.slug
-        if records is None:
+        if kept is None:
             done = next(rendered)
             view.known_status, records = done.status, done.mentions
             writer.add(done)
             if keys[slug] is not None:
                 memo.made("pages", slug, keys[slug], layout.path(view.page), status=done.status,
                           mentions=orjson.dumps(records).decode())
-        _restore_mentions(view, records, topics, store)
+        else:
+            records = _mention_records(kept) or []
+        _restore_mentions(view, records, topics)
+        _listed_only(view)
     rendered.close()  # the worker processes end here, not when the generator is collected
-    tagged = [t for t in topics.values() if t.mentions]
+    tagged = [t for t in topics.values() if t.episode_count]
     # The search index covers episode pages only: Pagefind runs while the overviews render.
     indexing = start_index_search(layout, {v.episode.slug: v.page for v in views},
                                   memo.file_digest, workers=usable_cores())
@@ -794,7 +830,7 @@ class PageDone:
     slug: str
     status: str
     mentions: list[MentionRecord]  # each case and lesson it mentions
-    files: set[PurePosixPath]
+    files: set[str]
     written: int
     unchanged: int
 
@@ -859,10 +895,11 @@ def _render_in_worker(view: EpisodeView) -> PageDone:
 
 
 def _kept_page(writer: _Writer, memo: BuildMemo, view: EpisodeView, key: str,
-               captioned: bool, store: MomentStore) -> list[MentionRecord] | None:
-    """Keep the page the last build made from the same inputs: its mention records (from the
-    memo; their moments are in the store), or None if it must be made again. `captioned`: the
-    episode has a transcript, so a local video has a captions file too."""
+               captioned: bool, store: MomentStore) -> str | None:
+    """Keep the page the last build made from the same inputs: its mention records as the
+    memo's text (their moments are in the store; parsed when they are wanted, as thousands of
+    pages' records in lists would take much memory), or None if it must be made again.
+    `captioned`: the episode has a transcript, so a local video has a captions file too."""
     layout = writer.layout
     slug = view.episode.slug
     if not memo.unchanged("pages", slug, key, layout.path(view.page)):
@@ -875,25 +912,29 @@ def _kept_page(writer: _Writer, memo: BuildMemo, view: EpisodeView, key: str,
     captioned = captioned and view.is_video
     if captioned and not layout.path(captions).is_file():
         return None
-    view.known_status = entry["status"]
+    view.known_status = sys.intern(entry["status"])
     writer.keep(view.page)
     if captioned:
         writer.keep(captions)
-    return records
+    return entry["mentions"]
+
+
+def _listed_only(view: EpisodeView) -> None:
+    """Let go of what only the episode's own page shows, now that it is done: the lists and
+    the case and lesson pages of a large archive hold thousands of views."""
+    view.media = view.image = view.captions = None
+    view.downloads = []
 
 
 def _restore_mentions(view: EpisodeView, records: list[MentionRecord],
-                      topics: dict[tuple[str, str], Topic], store: MomentStore) -> None:
-    """The episode's mentions of cases and lessons, from their records, on the view and the
-    topics (in the order of the views, which is the order on the topic pages). Their moments
-    stay in the store until a topic page shows them."""
+                      topics: dict[tuple[str, str], Topic]) -> None:
+    """The episode's mentions of cases and lessons, from their records, on the topics (in the
+    order of the views, which is the order on the topic pages; the episode's own page, which
+    lists them too, is done). Their moments stay in the store until a topic page shows them."""
     for kind, topic_id, editor, count in records:
         topic = topics.get((kind, topic_id))
-        if topic is None:
-            continue
-        mention = Mention(topic, view, editor=bool(editor), count=count, store=store)
-        view.mentions.append(mention)
-        topic.mentions.append(mention)
+        if topic is not None:
+            topic.add(view, bool(editor), count)
 
 
 # What the memo keeps of a mention: kind, topic id, editor (0 or 1), moment count. A page's
@@ -968,7 +1009,8 @@ def _render_lists(writer: _Writer, layout: SiteLayout, views: list[EpisodeView],
     writer.page("home.html", layout.home_page(), "home", key=key, latest_audio=audio[:LATEST],
                 latest_video=video[:LATEST], episode_count=len(views),
                 cover=cover if has_cover else None)
-    writer.page("episodes.html", layout.episodes_index(), "afleveringen", key=key, episodes=views)
+    writer.page("episodes.html", layout.episodes_index(), "afleveringen", key=key, stream=True,
+                episodes=views)
     writer.page("topics.html", layout.cases_index(), "case", key=key, topics=cases, kind="case")
     writer.page("topics.html", layout.lessons_index(), "lesson", key=key, topics=lessons,
                 kind="lesson")
@@ -976,29 +1018,32 @@ def _render_lists(writer: _Writer, layout: SiteLayout, views: list[EpisodeView],
     writer.page("about.html", layout.about_page(), "over", key=key)
 
 
-def topic_parts(topic: Topic, layout: SiteLayout) -> list[TopicPart]:
+def topic_parts(topic: Topic, layout: SiteLayout) -> Iterator[TopicPart]:
     """The pages of a case or lesson: its own page with the newest TOPIC_PART to
     2 * TOPIC_PART - 1 episodes, then older parts of TOPIC_PART each, counted from the oldest
-    episode. A new episode changes the topic's own page only: older parts stay as they are."""
-    oldest_first = topic.mentions[::-1]
-    older = max(0, len(oldest_first) // TOPIC_PART - 1)
-    parts = [TopicPart(0, topic.page, oldest_first[older * TOPIC_PART:][::-1], older)]
+    episode. A new episode changes the topic's own page only: older parts stay as they are.
+    One part at a time: a part's mentions are made when it is reached."""
+    count = topic.episode_count
+    older = max(0, count // TOPIC_PART - 1)
+    yield TopicPart(0, topic.page, topic.mentions(0, count - older * TOPIC_PART), older)
     for number in range(1, older + 1):
-        chunk = oldest_first[(number - 1) * TOPIC_PART:number * TOPIC_PART]
-        parts.append(TopicPart(number, layout.topic_part(topic.page, number), chunk[::-1], older))
-    return parts
+        newest = count - number * TOPIC_PART  # the part's newest episode, counted from the newest
+        yield TopicPart(number, layout.topic_part(topic.page, number),
+                        topic.mentions(newest, newest + TOPIC_PART), older)
 
 
 def _render_topic(writer: _Writer, topic: Topic, known: str | None,
                   keys: dict[str, str | None]) -> None:
     """Each part of a topic, kept while the episodes it shows (and its neighbours) are."""
-    def listed(mentions: list[Mention]) -> list[Any]:
-        return [(keys[m.episode.episode.slug], m.editor) for m in mentions]
+    def listed(start: int, stop: int) -> list[Any]:
+        return [(keys[topic.views[i].episode.slug], bool(topic.editors[i]))
+                for i in range(start, stop)]
 
+    everything = listed(0, topic.episode_count)  # the topic's own page counts all of them
     for part in topic_parts(topic, writer.layout):
-        # The topic's own page counts every episode and moment; an older part only its own.
-        shown = topic.mentions if part.number == 0 else part.mentions
-        key = _list_key(known, [part.number, part.older, *listed(shown)])
+        start = topic.episode_count - part.number * TOPIC_PART
+        shown = everything if part.number == 0 else listed(start, start + TOPIC_PART)
+        key = _list_key(known, [part.number, part.older, *shown])
         writer.page("topic.html", part.page, topic.kind, key=key, topic=topic, part=part,
                     part_size=TOPIC_PART)
 
@@ -1009,7 +1054,7 @@ def _render_episode(writer: _Writer, view: EpisodeView) -> None:
         writer.text(view.captions, VttWriter(show_names=True).render(view.transcript))
 
 
-def _remove_stale(layout: SiteLayout, keep: set[PurePosixPath]) -> int:
+def _remove_stale(layout: SiteLayout, keep: set[str]) -> int:
     """Remove files in the site's own folders that this build did not write; prune folders."""
     removed = 0
     for name in OWN_FOLDERS:
@@ -1017,8 +1062,7 @@ def _remove_stale(layout: SiteLayout, keep: set[PurePosixPath]) -> int:
         if not folder.is_dir():
             continue
         for path in sorted(folder.rglob("*"), reverse=True):
-            relative = PurePosixPath(path.relative_to(layout.folder).as_posix())
-            if path.is_file() and relative not in keep:
+            if path.is_file() and path.relative_to(layout.folder).as_posix() not in keep:
                 path.unlink()
                 removed += 1
             elif path.is_dir() and not any(path.iterdir()):

@@ -22,6 +22,7 @@ from lxml import etree
 
 from pipeline.chapters import render_chapters, write_chapters
 from pipeline.config import ArchiveConfig, load_archive
+from pipeline import feed
 from pipeline.feed import feed_title, render_feed, write_feed
 from pipeline.identity import feed_guid
 from pipeline.ingest import ingest
@@ -390,6 +391,27 @@ def test_two_builds_give_identical_bytes(tmp_path):
     assert first.feed.read_bytes() == second.feed.read_bytes()
     again = render_feed(first.config, list(reversed(first.episodes)), first.layout)
     assert again == first.feed.read_bytes()  # input order doesn't matter
+
+
+def test_a_feed_written_in_chunks_is_the_feed_rendered_whole(tmp_path):
+    """The feed is streamed a few items at a time: the bytes are feedgen's for the whole feed,
+    even when titles and descriptions hold the very tags the chunks are cut at."""
+    site = publish_site(copy_demo(tmp_path / "archive"))
+    tricky = [dataclasses.replace(e, title=f"{e.title}    <item>",
+                                  description="  </channel>\n    <item>\n</rss>")
+              for e in site.episodes]
+    in_feed = feed.feed_episodes(tricky)
+    assert len(in_feed) >= 4
+    newest = max(feed._published(e) for e in in_feed)
+    whole = feed._channel(site.config, site.layout, newest)
+    for episode in in_feed:
+        feed._item(whole.add_entry(order="append"), episode, site.config, site.layout)
+    expected = feed._render(whole)
+    for chunk in (1, 2, 3, len(in_feed), len(in_feed) + 1):
+        assert render_feed(site.config, tricky, site.layout, chunk=chunk) == expected
+    assert len(etree.fromstring(expected).findall("channel/item")) == len(in_feed)
+    assert render_feed(site.config, [], site.layout) == feed._render(
+        feed._channel(site.config, site.layout, None))
 
 
 def test_write_feed_leaves_an_unchanged_feed_alone(tmp_path):

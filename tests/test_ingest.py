@@ -313,7 +313,7 @@ def test_unchanged_files_are_not_probed_again(make_archive, monkeypatch):
     root = make_archive({"ep.mp3": MEDIA / "speech.mp3", "ander.flac": MEDIA / "speech.flac"})
     config = load_archive(root)
     first = ingest(root, config)
-    assert (root / ".cache" / "ingest.json").is_file()
+    assert (root / ".cache" / "ingest.sqlite").is_file()
 
     def no_ffmpeg(path):
         raise AssertionError(f"probed {path} again")

@@ -101,7 +101,7 @@ def test_skipping_unchanged_work_never_changes_what_a_build_makes(small_archive)
     root = small_archive
     assert build.run(root).ok
     first = _outputs(root)
-    (root / ".cache" / "memo.json").unlink()
+    (root / ".cache" / "memo.sqlite").unlink()
     again = build.run(root)
     assert again.changed == 0 and _outputs(root) == first
     shutil.rmtree(root / "site")
@@ -122,7 +122,7 @@ def test_skipping_unchanged_work_never_changes_what_a_build_makes(small_archive)
     # The case and lesson pages made again from the other pages' records in the memo are
     # those a build without a memo makes.
     after_edit = _outputs(root)
-    (root / ".cache" / "memo.json").unlink()
+    (root / ".cache" / "memo.sqlite").unlink()
     shutil.rmtree(root / "site")
     assert build.run(root).ok and _outputs(root) == after_edit
 

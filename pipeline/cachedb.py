@@ -1,0 +1,162 @@
+"""A cache on disk that is read by key: JSON values by (section, name) in one SQLite table.
+
+The build memo and the ingest cache hold a few entries per episode. Read whole as JSON, an
+archive of ten thousand episodes kept 70 MB of them in memory for the whole build; here each
+entry is read when it is asked for, and memory stays the same whatever the archive's size.
+
+Only a cache: a missing, damaged or locked database, or one of another version, means work is
+done again, never a failed build. Changes become visible together when `commit` is called (a
+killed process leaves the last committed state). Entries not read or written since the table
+was opened can be pruned then: their rows are marked as used in a temporary table, not in
+Python memory.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from pathlib import Path
+from typing import Any
+
+import orjson
+
+from pipeline.fsutil import read_cache
+
+SCHEMA = """
+CREATE TABLE IF NOT EXISTS entries (
+    section TEXT NOT NULL,
+    name TEXT NOT NULL,
+    value BLOB NOT NULL,
+    UNIQUE (section, name)
+);
+CREATE TEMP TABLE IF NOT EXISTS used (id INTEGER PRIMARY KEY);
+"""
+
+
+class CacheTable:
+    """JSON values by (section, name); `path` None keeps them in memory (a worker's own)."""
+
+    def __init__(self, path: Path | None, version: int, busy_seconds: float = 5.0) -> None:
+        self.path = path
+        self.version = version
+        self._busy = busy_seconds
+        self._db: sqlite3.Connection | None = None
+        self._open()
+
+    def _open(self) -> None:
+        """Connect, starting afresh if the file is damaged or of another version."""
+        try:
+            self._db = self._connect()
+        except sqlite3.OperationalError:  # locked by another process: go on without it
+            self._db = None
+        except sqlite3.DatabaseError:  # not a database, or damaged
+            if self.path is None:
+                raise
+            self._remove_files()
+            self._db = self._connect()
+
+    def _connect(self) -> sqlite3.Connection:
+        if self.path is not None:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+        db = sqlite3.connect(":memory:" if self.path is None else str(self.path),
+                             timeout=self._busy, isolation_level=None, check_same_thread=False)
+        try:
+            db.execute("PRAGMA synchronous = OFF")  # a cache: a power cut only costs work again
+            db.execute("PRAGMA temp_store = FILE")
+            if db.execute("PRAGMA user_version").fetchone()[0] != self.version:
+                db.execute("DROP TABLE IF EXISTS entries")
+                db.execute(f"PRAGMA user_version = {int(self.version)}")
+            db.executescript(SCHEMA)
+            db.execute("BEGIN")
+        except BaseException:
+            db.close()
+            raise
+        return db
+
+    def _remove_files(self) -> None:
+        assert self.path is not None
+        for suffix in ("", "-journal", "-wal", "-shm"):
+            Path(f"{self.path}{suffix}").unlink(missing_ok=True)
+
+    def get(self, section: str, name: str) -> Any:
+        """The value, or None; the entry counts as used."""
+        row = self._query("SELECT rowid, value FROM entries WHERE section = ? AND name = ?",
+                          (section, name))
+        if row is None:
+            return None
+        self._execute("INSERT OR IGNORE INTO used VALUES (?)", (row[0],))
+        try:
+            return orjson.loads(row[1])
+        except ValueError:
+            return None
+
+    def put(self, section: str, name: str, value: Any) -> bool:
+        """Store `value` (plain JSON data); whether it differs from what was there."""
+        data = orjson.dumps(value, option=orjson.OPT_SORT_KEYS)
+        row = self._query("SELECT rowid, value FROM entries WHERE section = ? AND name = ?",
+                          (section, name))
+        if row is not None and row[1] == data:
+            self._execute("INSERT OR IGNORE INTO used VALUES (?)", (row[0],))
+            return False
+        self._execute("INSERT INTO entries VALUES (?, ?, ?) ON CONFLICT (section, name) "
+                      "DO UPDATE SET value = excluded.value", (section, name, data))
+        self._execute("INSERT OR IGNORE INTO used SELECT rowid FROM entries "
+                      "WHERE section = ? AND name = ?", (section, name))
+        return True
+
+    def drop(self, section: str, name: str) -> None:
+        self._execute("DELETE FROM entries WHERE section = ? AND name = ?", (section, name))
+
+    def adopt(self, old: Path, version: int, key: str,
+              section: str | None = None) -> None:
+        """Take over the entries of the JSON cache this table replaces (`{"version": version,
+        key: {section: {name: value}}}`, or `{name: value}` for one `section`) and remove it,
+        so an archive's first build after an update neither probes nor renders it all again."""
+        data = read_cache(old, version, key)
+        sections = {section: data} if section is not None else data
+        if self._db is not None and isinstance(sections, dict):
+            for name, entries in sections.items():
+                for entry, value in entries.items() if isinstance(entries, dict) else ():
+                    self.put(name, entry, value)
+            self.commit(prune=False)
+        old.unlink(missing_ok=True)
+
+    def commit(self, prune: bool = True) -> None:
+        """Make this run's changes permanent; with `prune`, entries it did not use drop out."""
+        if self._db is None:
+            return
+        if prune:
+            self._execute("DELETE FROM entries WHERE rowid NOT IN (SELECT id FROM used)")
+        try:
+            self._db.execute("COMMIT")
+            self._db.execute("DELETE FROM used")
+            self._db.execute("BEGIN")
+        except sqlite3.Error:
+            self._give_up()
+
+    def close(self) -> None:
+        """Let go of the database; what was not committed is left out."""
+        if self._db is not None:
+            self._db.close()
+            self._db = None
+
+    def _query(self, sql: str, parameters: tuple[Any, ...]) -> tuple[Any, ...] | None:
+        if self._db is None:
+            return None
+        try:
+            return self._db.execute(sql, parameters).fetchone()
+        except sqlite3.Error:
+            self._give_up()
+            return None
+
+    def _execute(self, sql: str, parameters: tuple[Any, ...] = ()) -> None:
+        if self._db is None:
+            return
+        try:
+            self._db.execute(sql, parameters)
+        except sqlite3.Error:
+            self._give_up()
+
+    def _give_up(self) -> None:
+        """Locked by another process, or damaged since it was opened: go on without it (every
+        entry is then missing, so work is done again, and nothing of this run is kept)."""
+        self.close()

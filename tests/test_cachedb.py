@@ -1,0 +1,116 @@
+"""The on-disk caches read by key (pipeline.cachedb): the build memo and the ingest cache."""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+
+from pipeline.cachedb import CacheTable
+from pipeline.mediacache import MediaCache
+from pipeline.memo import MEMO_FILE, BuildMemo
+
+
+def test_values_survive_a_commit_and_unused_ones_drop_out(tmp_path):
+    path = tmp_path / "cache.sqlite"
+    table = CacheTable(path, version=1)
+    assert table.put("files", "a", [1, 2, "x"]) is True
+    assert table.put("files", "a", [1, 2, "x"]) is False  # the same value: nothing written
+    table.put("pages", "b", {"key": "k", "mentions": "[]"})
+    table.commit()
+    table.close()
+
+    again = CacheTable(path, version=1)
+    assert again.get("files", "a") == [1, 2, "x"]
+    assert again.get("files", "missing") is None
+    again.commit()  # "b" was not used by this run
+    again.close()
+    third = CacheTable(path, version=1)
+    assert third.get("pages", "b") is None and third.get("files", "a") == [1, 2, "x"]
+
+
+def test_what_is_not_committed_is_not_kept(tmp_path):
+    path = tmp_path / "cache.sqlite"
+    table = CacheTable(path, version=1)
+    table.put("s", "kept", 1)
+    table.commit()
+    table.put("s", "lost", 2)
+    table.put("s", "kept", 3)
+    table.close()  # a killed build: no commit
+    again = CacheTable(path, version=1)
+    assert again.get("s", "lost") is None and again.get("s", "kept") == 1
+
+
+def test_another_version_or_a_damaged_file_starts_afresh(tmp_path):
+    path = tmp_path / "cache.sqlite"
+    table = CacheTable(path, version=1)
+    table.put("s", "n", 1)
+    table.commit()
+    table.close()
+    assert CacheTable(path, version=2).get("s", "n") is None
+
+    path.write_bytes(b"not a database at all" * 100)
+    damaged = CacheTable(path, version=2)
+    assert damaged.get("s", "n") is None
+    damaged.put("s", "n", 5)
+    damaged.commit()
+    damaged.close()
+    assert CacheTable(path, version=2).get("s", "n") == 5
+
+
+def test_a_locked_cache_is_done_without(tmp_path):
+    path = tmp_path / "cache.sqlite"
+    CacheTable(path, version=1).commit()
+    holder = sqlite3.connect(str(path), isolation_level=None)
+    holder.execute("BEGIN EXCLUSIVE")
+    try:
+        table = CacheTable(path, version=1, busy_seconds=0.1)
+        assert table.get("s", "n") is None
+        table.put("s", "n", 1)  # not kept, and no error
+        table.commit()
+    finally:
+        holder.execute("ROLLBACK")
+        holder.close()
+    assert CacheTable(path, version=1).get("s", "n") is None
+
+
+def test_the_memo_digests_a_file_once_until_it_changes(tmp_path, monkeypatch):
+    output = tmp_path / "page.html"
+    output.write_text("een", encoding="utf-8")
+    memo = BuildMemo(tmp_path)
+    digest = memo.made("pages", "p", "key-1", output)
+    memo.save()
+    memo.close()
+    assert (tmp_path / MEMO_FILE).is_file()
+
+    memo = BuildMemo(tmp_path)
+    monkeypatch.setattr("pathlib.Path.read_bytes", lambda self: (_ for _ in ()).throw(
+        AssertionError("read again")))
+    assert memo.unchanged("pages", "p", "key-1", output)  # by size and time: not read
+    assert not memo.unchanged("pages", "p", "key-2", output)
+    monkeypatch.undo()
+    output.write_text("twee, langer", encoding="utf-8")
+    assert not memo.unchanged("pages", "p", "key-1", output)
+    assert memo.file_digest(output) != digest
+    memo.close()
+
+
+def test_the_json_caches_of_earlier_versions_are_taken_over_once(tmp_path):
+    """An archive's first build after the update neither renders nor probes it all again."""
+    cache = tmp_path / ".cache"
+    cache.mkdir()
+    page = {"key": "k", "output": "d", "status": "machine", "mentions": "[]"}
+    (cache / "memo.json").write_text(json.dumps(
+        {"version": 3, "sections": {"pages": {"een": page}, "files": {"/x": [1, 2, "d"]}}}))
+    media = {"size": 1, "mtime_ns": 2, "info": {}, "tags": {}}
+    (cache / "ingest.json").write_text(json.dumps({"version": 1, "entries": {"episodes/een.mp3": media}}))
+
+    memo = BuildMemo(tmp_path)
+    assert memo.get("pages", "een") == page and memo.get("files", "/x") == [1, 2, "d"]
+    memo.close()
+    assert MediaCache(tmp_path).table.get("media", "episodes/een.mp3") == media
+    assert not (cache / "memo.json").exists() and not (cache / "ingest.json").exists()
+
+    (cache / "memo.json").write_text(json.dumps({"version": 2, "sections": {"pages": {"twee": page}}}))
+    memo = BuildMemo(tmp_path)  # another version's entries are not taken; the file still goes
+    assert memo.get("pages", "twee") is None and memo.get("pages", "een") == page
+    assert not (cache / "memo.json").exists()
