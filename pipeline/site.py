@@ -912,7 +912,8 @@ def _kept_page(writer: _Writer, memo: BuildMemo, view: EpisodeView, key: str,
     captioned = captioned and view.is_video
     if captioned and not layout.path(captions).is_file():
         return None
-    view.known_status = sys.intern(entry["status"])
+    status = entry["status"]  # "machine", "corrected" or None: one string for thousands
+    view.known_status = sys.intern(status) if isinstance(status, str) else None
     writer.keep(view.page)
     if captioned:
         writer.keep(captions)
