@@ -7,13 +7,14 @@ entry is read when it is asked for, and memory stays the same whatever the archi
 Only a cache: a missing, damaged or locked database, or one of another version, means work is
 done again, never a failed build. Changes become visible together when `commit` is called (a
 killed process leaves the last committed state). Entries not read or written since the table
-was opened can be pruned then: their rows are marked as used in a temporary table, not in
-Python memory.
+was opened can be pruned then: the row ids of those used are kept in a compact array (8 bytes
+an entry) and handed to a temporary table at the commit.
 """
 
 from __future__ import annotations
 
 import sqlite3
+from array import array
 from pathlib import Path
 from typing import Any
 
@@ -40,6 +41,7 @@ class CacheTable:
         self.version = version
         self._busy = busy_seconds
         self._db: sqlite3.Connection | None = None
+        self._used = array("q")  # row ids read or written since the last commit
         self._open()
 
     def _open(self) -> None:
@@ -83,7 +85,7 @@ class CacheTable:
                           (section, name))
         if row is None:
             return None
-        self._execute("INSERT OR IGNORE INTO used VALUES (?)", (row[0],))
+        self._used.append(row[0])
         try:
             return orjson.loads(row[1])
         except ValueError:
@@ -95,12 +97,13 @@ class CacheTable:
         row = self._query("SELECT rowid, value FROM entries WHERE section = ? AND name = ?",
                           (section, name))
         if row is not None and row[1] == data:
-            self._execute("INSERT OR IGNORE INTO used VALUES (?)", (row[0],))
+            self._used.append(row[0])
             return False
-        self._execute("INSERT INTO entries VALUES (?, ?, ?) ON CONFLICT (section, name) "
-                      "DO UPDATE SET value = excluded.value", (section, name, data))
-        self._execute("INSERT OR IGNORE INTO used SELECT rowid FROM entries "
-                      "WHERE section = ? AND name = ?", (section, name))
+        written = self._query("INSERT INTO entries VALUES (?, ?, ?) ON CONFLICT (section, name) "
+                              "DO UPDATE SET value = excluded.value RETURNING rowid",
+                              (section, name, data))
+        if written is not None:
+            self._used.append(written[0])
         return True
 
     def drop(self, section: str, name: str) -> None:
@@ -124,14 +127,17 @@ class CacheTable:
         """Make this run's changes permanent; with `prune`, entries it did not use drop out."""
         if self._db is None:
             return
-        if prune:
-            self._execute("DELETE FROM entries WHERE rowid NOT IN (SELECT id FROM used)")
         try:
+            if prune:
+                self._db.executemany("INSERT OR IGNORE INTO used VALUES (?)",
+                                     ((rowid,) for rowid in self._used))
+                self._db.execute("DELETE FROM entries WHERE rowid NOT IN (SELECT id FROM used)")
+                self._db.execute("DELETE FROM used")
             self._db.execute("COMMIT")
-            self._db.execute("DELETE FROM used")
             self._db.execute("BEGIN")
         except sqlite3.Error:
             self._give_up()
+        self._used = array("q")
 
     def close(self) -> None:
         """Let go of the database; what was not committed is left out."""

@@ -633,10 +633,11 @@ def paragraph_markup(block: Block, media_url: str | None, listen: str) -> Markup
 
 
 class _Writer:
-    """Streams templates to disk and copies assets, counting what changed."""
+    """Streams templates to disk and copies assets, counting what changed. Without a memo
+    (an episode page's writer), pages are always rendered."""
 
     def __init__(self, layout: SiteLayout, config: ArchiveConfig, result: SiteResult,
-                 memo: BuildMemo) -> None:
+                 memo: BuildMemo | None = None) -> None:
         self.layout = layout
         self.config = config
         self.result = result
@@ -653,11 +654,12 @@ class _Writer:
         the same key, and still as it left it, is kept without rendering it. `stream`: write
         the page as it is rendered, for a page as long as the archive (whole is faster)."""
         target = self.layout.path(relative)
-        if key is not None and self.memo.unchanged("views", str(relative), key, target):
+        if key is not None and self.memo is not None and \
+                self.memo.unchanged("views", str(relative), key, target):
             self.keep(relative)
             return
         self._render(template, relative, section, stream, **context)
-        if key is not None:
+        if key is not None and self.memo is not None:
             self.memo.made("views", str(relative), key, target)
 
     def _render(self, template: str, relative: PurePosixPath, section: str, stream: bool,
@@ -846,7 +848,7 @@ class PageRenderer:
     def __call__(self, view: EpisodeView) -> PageDone:
         """Render the page, then let the transcript go: the view is left as it came."""
         slug = view.episode.slug
-        writer = _Writer(self.layout, self.config, SiteResult(), BuildMemo())
+        writer = _Writer(self.layout, self.config, SiteResult())
         self._taxonomy = self._taxonomy or load_taxonomy()
         topics = topics_of(self._taxonomy, self.layout)  # fresh: mentions of this page only
         transcript = self.transcripts.get(slug)
