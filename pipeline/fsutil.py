@@ -86,16 +86,17 @@ def sha256_file(path: Path, chunk: int = 1 << 20) -> str:
     return digest.hexdigest()
 
 
-def write_stream_if_changed(path: Path, parts: Iterable[bytes]) -> bool:
+def write_stream_if_changed(path: Path, parts: Iterable[bytes], durable: bool = True) -> bool:
     """Write `parts` atomically, only when the bytes differ from the file's (which then keeps
-    its modification time); True if written. Nothing is held whole in memory."""
+    its modification time); True if written. Nothing is held whole in memory. `durable`: on
+    disk (fsync) before it replaces the file."""
     fd, temporary = temporary_beside(path)
     try:
         with os.fdopen(fd, "wb") as handle:
-            for part in parts:
-                handle.write(part)
-            handle.flush()
-            os.fsync(handle.fileno())
+            handle.writelines(parts)
+            if durable:
+                handle.flush()
+                os.fsync(handle.fileno())
         if path.is_file() and filecmp.cmp(temporary, path, shallow=False):
             os.unlink(temporary)
             return False

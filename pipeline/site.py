@@ -21,28 +21,26 @@ text always appear as text, never as markup. A page is only rewritten when its c
 
 from __future__ import annotations
 
-import filecmp
 import hashlib
 import json
 import multiprocessing
-import os
 import re
 import sys
 from array import array
-from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 from datetime import datetime
 from functools import lru_cache
 from pathlib import Path, PurePosixPath
-from typing import Any, BinaryIO, Literal, NamedTuple
+from typing import Any, Literal, NamedTuple
 
 import jinja2
 import orjson
 from markupsafe import Markup, escape
 
 from pipeline.config import ArchiveConfig
-from pipeline.fsutil import temporary_beside, write_cache_text
+from pipeline.fsutil import write_cache_text, write_stream_if_changed
 from pipeline.layout import FEED, SiteLayout
 from pipeline.memo import BuildMemo, code_digest, digest_of
 from pipeline.model import Episode, Segment, Tag, Transcript
@@ -213,12 +211,11 @@ class Topic:
         self.editors.append(int(editor))
         self.counts.append(count)
 
-    def mentions(self, start: int = 0, stop: int | None = None) -> list[Mention]:
-        """The mentions of the episodes from `start` to `stop` (newest first); their moments
-        are read from the store when shown."""
+    def mentions(self, span: range) -> list[Mention]:
+        """The mentions of the episodes at `span` (positions, newest first); their moments are
+        read from the store when shown."""
         return [Mention(self, self.views[i], editor=bool(self.editors[i]), count=self.counts[i],
-                        store=self.store)
-                for i in range(start, len(self.views) if stop is None else stop)]
+                        store=self.store) for i in span]
 
 
 @dataclass
@@ -228,6 +225,7 @@ class TopicPart:
 
     number: int
     page: PurePosixPath
+    span: range  # the positions of its episodes among the topic's, newest first
     mentions: list[Mention]
     older: int  # how many older parts the topic has
 
@@ -676,7 +674,7 @@ class _Writer:
             self.text(relative, self.env.get_template(template).render(**context))
             return
         parts = self.env.get_template(template).generate(**context)
-        self._dump(relative, lambda handle: handle.writelines(p.encode("utf-8") for p in parts))
+        self._dump(relative, (part.encode("utf-8") for part in parts))
 
     def add(self, done: PageDone) -> None:
         """Count the files a page renderer (perhaps in another process) wrote or kept."""
@@ -690,29 +688,22 @@ class _Writer:
         self.result.unchanged += 1
 
     def text(self, relative: PurePosixPath, content: str) -> None:
-        self._dump(relative, lambda handle: handle.write(content.encode("utf-8")))
+        self._dump(relative, [content.encode("utf-8")])
 
     def static(self) -> None:
         """Copy pipeline/static/ unchanged (bytes) into site/static/."""
         for name in _static_names():
             source = STATIC / name
-            self._dump(self.layout.asset(name), lambda handle: handle.write(source.read_bytes()))
+            self._dump(self.layout.asset(name), [source.read_bytes()])
 
-    def _dump(self, relative: PurePosixPath, write: Callable[[BinaryIO], Any]) -> None:
-        """Write to a temporary file beside the target; replace the target only if different."""
+    def _dump(self, relative: PurePosixPath, parts: Iterable[bytes]) -> None:
+        """Write through a temporary file beside the target; replace the target only if
+        different (not flushed to disk: a page lost in a power cut is made again)."""
         self.files.add(str(relative))
-        target = self.layout.path(relative)
-        fd, temporary = temporary_beside(target)
-        try:
-            with os.fdopen(fd, "wb") as handle:
-                write(handle)
-            if target.is_file() and filecmp.cmp(temporary, target, shallow=False):
-                self.result.unchanged += 1
-                return
-            os.replace(temporary, target)
+        if write_stream_if_changed(self.layout.path(relative), parts, durable=False):
             self.result.written += 1
-        finally:
-            Path(temporary).unlink(missing_ok=True)
+        else:
+            self.result.unchanged += 1
 
 
 @lru_cache(maxsize=1)
@@ -1028,24 +1019,23 @@ def topic_parts(topic: Topic, layout: SiteLayout) -> Iterator[TopicPart]:
     One part at a time: a part's mentions are made when it is reached."""
     count = topic.episode_count
     older = max(0, count // TOPIC_PART - 1)
-    yield TopicPart(0, topic.page, topic.mentions(0, count - older * TOPIC_PART), older)
-    for number in range(1, older + 1):
-        newest = count - number * TOPIC_PART  # the part's newest episode, counted from the newest
-        yield TopicPart(number, layout.topic_part(topic.page, number),
-                        topic.mentions(newest, newest + TOPIC_PART), older)
+    for number in range(older + 1):
+        page = layout.topic_part(topic.page, number) if number else topic.page
+        newest = count - number * TOPIC_PART  # where an older part starts, counted from the newest
+        span = range(0, count - older * TOPIC_PART) if number == 0 else \
+            range(newest, newest + TOPIC_PART)
+        yield TopicPart(number, page, span, topic.mentions(span), older)
 
 
 def _render_topic(writer: _Writer, topic: Topic, known: str | None,
                   keys: dict[str, str | None]) -> None:
     """Each part of a topic, kept while the episodes it shows (and its neighbours) are."""
-    def listed(start: int, stop: int) -> list[Any]:
-        return [(keys[topic.views[i].episode.slug], bool(topic.editors[i]))
-                for i in range(start, stop)]
+    def listed(span: range) -> list[Any]:
+        return [(keys[topic.views[i].episode.slug], bool(topic.editors[i])) for i in span]
 
-    everything = listed(0, topic.episode_count)  # the topic's own page counts all of them
     for part in topic_parts(topic, writer.layout):
-        start = topic.episode_count - part.number * TOPIC_PART
-        shown = everything if part.number == 0 else listed(start, start + TOPIC_PART)
+        # The topic's own page counts every episode and moment; an older part only its own.
+        shown = listed(range(topic.episode_count) if part.number == 0 else part.span)
         key = _list_key(known, [part.number, part.older, *shown])
         writer.page("topic.html", part.page, topic.kind, key=key, topic=topic, part=part,
                     part_size=TOPIC_PART)
