@@ -45,16 +45,18 @@ class CacheTable:
         self._open()
 
     def _open(self) -> None:
-        """Connect, starting afresh if the file is damaged or of another version."""
-        try:
-            self._db = self._connect()
-        except sqlite3.OperationalError:  # locked by another process: go on without it
-            self._db = None
-        except sqlite3.DatabaseError:  # not a database, or damaged
-            if self.path is None:
-                raise
-            self._remove_files()
-            self._db = self._connect()
+        """Connect, starting afresh if the file is damaged or of another version; go on
+        without it (every entry missing) if it is locked or its folder can't be written."""
+        for attempt in range(2):
+            try:
+                self._db = self._connect()
+                return
+            except (sqlite3.OperationalError, OSError):
+                return
+            except sqlite3.DatabaseError:  # not a database, or damaged: start afresh once
+                if self.path is None or attempt:
+                    return
+                self._remove_files()
 
     def _connect(self) -> sqlite3.Connection:
         if self.path is not None:
@@ -135,8 +137,8 @@ class CacheTable:
                 self._db.execute("DELETE FROM used")
             self._db.execute("COMMIT")
             self._db.execute("BEGIN")
-        except sqlite3.Error:
-            self._give_up()
+        except sqlite3.Error as error:
+            self._give_up(error)
         self._used = array("q")
 
     def close(self) -> None:
@@ -150,8 +152,8 @@ class CacheTable:
             return None
         try:
             return self._db.execute(sql, parameters).fetchone()
-        except sqlite3.Error:
-            self._give_up()
+        except sqlite3.Error as error:
+            self._give_up(error)
             return None
 
     def _execute(self, sql: str, parameters: tuple[Any, ...] = ()) -> None:
@@ -159,10 +161,15 @@ class CacheTable:
             return
         try:
             self._db.execute(sql, parameters)
-        except sqlite3.Error:
-            self._give_up()
+        except sqlite3.Error as error:
+            self._give_up(error)
 
-    def _give_up(self) -> None:
+    def _give_up(self, error: sqlite3.Error) -> None:
         """Locked by another process, or damaged since it was opened: go on without it (every
-        entry is then missing, so work is done again, and nothing of this run is kept)."""
+        entry is then missing, so work is done again, and nothing of this run is kept). A
+        damaged file is removed, so the next run starts afresh."""
         self.close()
+        damaged = isinstance(error, sqlite3.DatabaseError) and \
+            not isinstance(error, sqlite3.OperationalError)
+        if damaged and self.path is not None:
+            self._remove_files()

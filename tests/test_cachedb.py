@@ -114,3 +114,26 @@ def test_the_json_caches_of_earlier_versions_are_taken_over_once(tmp_path):
     memo = BuildMemo(tmp_path)  # another version's entries are not taken; the file still goes
     assert memo.get("pages", "twee") is None and memo.get("pages", "een") == page
     assert not (cache / "memo.json").exists()
+
+
+def test_a_file_damaged_inside_is_given_up_and_removed(tmp_path):
+    path = tmp_path / "cache.sqlite"
+    table = CacheTable(path, version=1)
+    for number in range(300):
+        table.put("files", f"episode-{number}", ["x" * 1000, number])
+    table.commit()
+    table.close()
+    data = bytearray(path.read_bytes())
+    data[8192:len(data) - 4096] = b"\xff" * (len(data) - 4096 - 8192)  # pages past the schema
+    path.write_bytes(bytes(data))
+
+    damaged = CacheTable(path, version=1)
+    assert [damaged.get("files", f"episode-{n}") for n in (150, 250)] == [None, None]
+    damaged.put("files", "episode-1", 1)  # no error: the run goes on without the cache
+    damaged.commit()
+    assert not path.exists()  # removed: the next run starts afresh
+    again = CacheTable(path, version=1)
+    again.put("files", "episode-1", 2)
+    again.commit()
+    again.close()
+    assert CacheTable(path, version=1).get("files", "episode-1") == 2
