@@ -94,17 +94,15 @@ def write_stream_if_changed(path: Path, parts: Iterable[bytes], durable: bool = 
     try:
         with os.fdopen(fd, "wb") as handle:
             handle.writelines(parts)
-            if durable:
-                handle.flush()
+            handle.flush()
+            changed = not (path.is_file() and filecmp.cmp(temporary, path, shallow=False))
+            if changed and durable:
                 os.fsync(handle.fileno())
-        if path.is_file() and filecmp.cmp(temporary, path, shallow=False):
-            os.unlink(temporary)
-            return False
-        os.replace(temporary, path)
-        return True
-    except BaseException:
+        if changed:
+            os.replace(temporary, path)
+        return changed
+    finally:
         Path(temporary).unlink(missing_ok=True)
-        raise
 
 
 def write_text_if_changed(path: Path, text: str) -> bool:
