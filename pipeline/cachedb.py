@@ -108,14 +108,14 @@ class CacheTable:
             self._used.append(written[0])
         return True
 
-    def drop(self, section: str, name: str) -> None:
-        self._execute("DELETE FROM entries WHERE section = ? AND name = ?", (section, name))
-
     def adopt(self, old: Path, version: int, key: str,
               section: str | None = None) -> None:
         """Take over the entries of the JSON cache this table replaces (`{"version": version,
         key: {section: {name: value}}}`, or `{name: value}` for one `section`) and remove it,
-        so an archive's first build after an update neither probes nor renders it all again."""
+        so an archive's first build after an update neither probes nor renders it all again.
+        Nothing to do when there is no such file."""
+        if not old.exists():
+            return
         data = read_cache(old, version, key)
         sections = {section: data} if section is not None else data
         if self._db is not None and isinstance(sections, dict):

@@ -30,7 +30,7 @@ class MediaCache:
     def __init__(self, root: Path | None = None) -> None:
         self.path = root / CACHE_FILE if root is not None else None
         self.table = CacheTable(self.path, VERSION)
-        if root is not None and (root / OLD_CACHE_FILE).exists():
+        if root is not None:
             self.table.adopt(root / OLD_CACHE_FILE, OLD_VERSION, "entries", section=SECTION)
 
     @classmethod

@@ -35,7 +35,7 @@ class BuildMemo:
     def __init__(self, root: Path | None = None) -> None:
         self.path = root / MEMO_FILE if root is not None else None
         self.table = CacheTable(self.path, VERSION)
-        if root is not None and (root / OLD_MEMO_FILE).exists():
+        if root is not None:
             self.table.adopt(root / OLD_MEMO_FILE, OLD_VERSION, "sections")
 
     @classmethod
@@ -47,9 +47,6 @@ class BuildMemo:
 
     def put(self, section: str, name: str, value: Any) -> None:
         self.table.put(section, name, value)
-
-    def drop(self, section: str, name: str) -> None:
-        self.table.drop(section, name)
 
     def file_digest(self, path: Path) -> str | None:
         """sha256 of the file's bytes (None if it is missing), read only when its size or

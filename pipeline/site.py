@@ -147,7 +147,7 @@ class Moment(NamedTuple):
     evidence: str
 
 
-@dataclass(slots=True)  # an archive's episodes mention dozens of topics each: kept small
+@dataclass(slots=True)  # made for each part of a topic page that is rendered: kept small
 class Mention:
     """One case or lesson in one episode: asserted by the editor, found in the text, or both.
 
