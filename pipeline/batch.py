@@ -13,14 +13,16 @@ from __future__ import annotations
 
 import sys
 import time
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from concurrent.futures import Executor, as_completed
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import click
 from tqdm import tqdm
 
+from pipeline.catalogue import Catalogue
 from pipeline.config import TranscriptionSettings
 from pipeline.corrections import WrittenLog, from_captions
 from pipeline.errors import Problem, TranscriptError, WijkError, shown_path
@@ -50,23 +52,32 @@ class ArchiveTranscripts:
     their own outputs on it, so they too can skip unchanged episodes without reading them.
     """
 
-    def __init__(self, store: TranscriptStore, episodes: list[Episode]) -> None:
+    def __init__(self, store: TranscriptStore, episodes: Iterable[Episode]) -> None:
         self.store = store
         self.digests: dict[str, str] = {}
-        self._episodes = {episode.slug: episode for episode in episodes}
+        self._episodes: Catalogue | None = Catalogue.of(episodes)  # None in a worker process
+
+    def __getstate__(self) -> dict[str, Any]:
+        """What a page worker gets: no catalogue (it has each page's episode)."""
+        return {**self.__dict__, "_episodes": None}
 
     def __contains__(self, slug: str) -> bool:
         return slug in self.digests
 
     def get(self, slug: str) -> Transcript | None:
         """The transcript with the sidecar's speaker names; None if it has none."""
-        if slug not in self.digests:
+        episode = self._episodes.get(slug) if self._episodes is not None else None
+        return self.for_episode(episode) if episode is not None else None
+
+    def for_episode(self, episode: Episode) -> Transcript | None:
+        """`episode`'s transcript with its sidecar's speaker names; None if it has none."""
+        if episode.slug not in self.digests:
             return None
         try:
-            stored = self.store.load(slug)
+            stored = self.store.load(episode.slug)
         except TranscriptError:  # damaged since the transcription step read it: next build says so
             return None
-        return _with_speakers(stored.transcript, self._episodes[slug]) if stored else None
+        return _with_speakers(stored.transcript, episode) if stored else None
 
 
 @dataclass
@@ -89,7 +100,7 @@ class BatchResult:
                 f"{len(self.kept)} kept as they were.")
 
 
-def transcribe_archive(root: Path, episodes: list[Episode], settings: TranscriptionSettings,
+def transcribe_archive(root: Path, episodes: Iterable[Episode], settings: TranscriptionSettings,
                        force: bool = False, memo: BuildMemo | None = None, workers: int = 1,
                        executor: Executor | None = None) -> BatchResult:
     """Bring every local episode's master up to date and regenerate its derived files.

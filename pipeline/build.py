@@ -16,14 +16,15 @@ from pathlib import Path
 import click
 
 from pipeline.batch import ArchiveTranscripts, transcribe_archive
-from pipeline.config import load_archive
+from pipeline.catalogue import Catalogue
+from pipeline.config import ArchiveConfig, load_archive
 from pipeline.errors import Problem
 from pipeline.fsutil import archive_lock, remove_temporaries
 from pipeline.identity import Registry
 from pipeline.ingest import Inventory, ingest
 from pipeline.layout import SITE_DIR, SiteLayout
 from pipeline.memo import BuildMemo
-from pipeline.model import Episode, Tag
+from pipeline.model import Tag
 from pipeline.publish import publish_assets, publish_feed
 from pipeline.site import render_site
 from pipeline.tag import tag_archive
@@ -33,7 +34,7 @@ from pipeline.workers import cluster_executor, default_workers
 
 @dataclass
 class BuildResult:
-    episodes: list[Episode] = field(default_factory=list)
+    episodes: Catalogue = field(default_factory=Catalogue)  # on disk, read in turn
     transcripts: ArchiveTranscripts | None = None  # every transcript, read when asked for
     tags: Mapping[str, list[Tag]] = field(default_factory=dict)  # by slug, read on demand
     transcribed_by: set[int] = field(default_factory=set)  # process ids of the workers
@@ -58,13 +59,11 @@ def run(root: Path, strict: bool = False, force: bool = False, wait: bool = Fals
             closing(BuildMemo.load(root)) as memo:  # what the last build made from what
         for folder in (root / TRANSCRIPTS_DIR, root / SITE_DIR):
             remove_temporaries(folder)
-        registry = Registry.load(root)
 
         # 1. Ingest: media files and sidecars -> Episodes with permanent identities.
-        inventory = ingest(root, config, registry)
-        _register(root, registry, inventory)
-        gc.freeze()  # the inventory lives all build: spare it every collection
-        result = BuildResult(episodes=inventory.episodes, problems=list(inventory.problems),
+        inventory = _ingest(root, config)
+        gc.freeze()  # what lives all build (the memo, caches, config): spare it every collection
+        result = BuildResult(episodes=inventory.episodes, problems=inventory.problems,
                              strict=strict)
 
         # 2. Transcribe what is new or changed; keep current and corrected transcripts.
@@ -106,10 +105,20 @@ def _workers(option: int | None, setting: int) -> int:
     return chosen or default_workers()
 
 
+def _ingest(root: Path, config: ArchiveConfig) -> Inventory:
+    """Ingest and register the episodes; what only registering needs is let go of."""
+    registry = Registry.load(root)
+    inventory = ingest(root, config, registry)
+    _register(root, registry, inventory)
+    inventory.identities.clear()
+    inventory.stems.clear()
+    return inventory
+
+
 def _register(root: Path, registry: Registry, inventory: Inventory) -> None:
     """Record new identities; set aside the transcripts of episodes whose files are gone."""
     store = TranscriptStore(root)
-    present = {episode.slug for episode in inventory.episodes}
+    present = inventory.identities  # by slug: every episode ingested
     for identity in inventory.identities.values():
         registry.record(identity)
         if store.bring_back(identity.slug):

@@ -26,12 +26,14 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
+from itertools import islice
 from pathlib import Path
 
 from feedgen.entry import FeedEntry
 from feedgen.feed import FeedGenerator
 
+from pipeline.catalogue import Catalogue, feed_date
 from pipeline.config import ArchiveConfig
 from pipeline.fsutil import write_stream_if_changed
 from pipeline.identity import feed_guid
@@ -75,32 +77,34 @@ _CHANNEL_END = b"  </channel>"
 # --- the feed ----------------------------------------------------------------------------------
 
 
-def render_feed(config: ArchiveConfig, episodes: list[Episode], layout: SiteLayout,
+def render_feed(config: ArchiveConfig, episodes: Iterable[Episode], layout: SiteLayout,
                 chunk: int = FEED_CHUNK) -> bytes:
     """The feed's bytes (UTF-8 XML) for the episodes that have a published media file."""
     return b"".join(feed_parts(config, episodes, layout, chunk))
 
 
-def write_feed(config: ArchiveConfig, episodes: list[Episode], layout: SiteLayout) -> bool:
+def write_feed(config: ArchiveConfig, episodes: Iterable[Episode], layout: SiteLayout) -> bool:
     """Write `site/feed.xml` atomically, and only when its bytes change; True if written."""
     return write_stream_if_changed(layout.path(FEED), feed_parts(config, episodes, layout))
 
 
-def feed_parts(config: ArchiveConfig, episodes: list[Episode], layout: SiteLayout,
+def feed_parts(config: ArchiveConfig, episodes: Iterable[Episode], layout: SiteLayout,
                chunk: int = FEED_CHUNK) -> Iterator[bytes]:
     """The feed in pieces: the channel, then its items `chunk` at a time, then the end.
 
     feedgen renders a whole feed at once; each chunk is rendered as a feed of its own and its
     items cut out. Items are the channel's last elements, and every `<item>` in the output
-    is a tag (text is escaped), so the pieces joined are the bytes of the whole feed."""
-    in_feed = feed_episodes(episodes)
-    newest = max((_published(e) for e in in_feed if e.date is not None), default=None)
+    is a tag (text is escaped), so the pieces joined are the bytes of the whole feed. The
+    episodes are read from the catalogue a chunk at a time."""
+    catalogue = Catalogue.of(episodes)
+    newest = next((_published(e) for e in feed_episodes(catalogue) if e.date is not None), None)
     empty = _render(_channel(config, layout, newest))
     end = empty.rindex(_CHANNEL_END)
     yield empty[:end]
-    for start in range(0, len(in_feed), chunk):
+    in_feed = feed_episodes(catalogue)
+    while items := list(islice(in_feed, chunk)):
         generator = _channel(config, layout, newest)
-        for episode in in_feed[start:start + chunk]:
+        for episode in items:
             _item(generator.add_entry(order="append"), episode, config, layout)
         data = _render(generator)
         yield data[data.index(_ITEM_START):data.rindex(_CHANNEL_END)]
@@ -111,11 +115,10 @@ def _render(generator: FeedGenerator) -> bytes:
     return generator.rss_str(pretty=True, encoding="UTF-8", xml_declaration=True)
 
 
-def feed_episodes(episodes: list[Episode]) -> list[Episode]:
-    """The episodes in the feed, newest first: those with a local media file."""
-    local = [episode for episode in episodes if episode.is_local and episode.media is not None]
-    return sorted(local, key=lambda episode: (_published(episode) or _EPOCH, episode.slug),
-                  reverse=True)
+def feed_episodes(episodes: Iterable[Episode]) -> Iterator[Episode]:
+    """The episodes in the feed, newest first (undated ones as of 1970): those with a local
+    media file. The first dated one is the newest."""
+    return Catalogue.of(episodes).in_feed()
 
 
 # --- channel -----------------------------------------------------------------------------------
@@ -300,15 +303,9 @@ def _episode_image(layout: SiteLayout, episode: Episode) -> str | None:
 
 # --- helpers -----------------------------------------------------------------------------------
 
-_EPOCH = dt.datetime(1970, 1, 1, tzinfo=dt.timezone.utc)
-
-
 def _published(episode: Episode) -> dt.datetime | None:
-    """The episode's date, time-zone aware (a naive date is taken as UTC)."""
-    if episode.date is None:
-        return None
-    date = episode.date.replace(microsecond=0)
-    return date if date.tzinfo else date.replace(tzinfo=dt.timezone.utc)
+    """The episode's date, time-zone aware (a naive date is taken as UTC), whole seconds."""
+    return None if episode.date is None else feed_date(episode.date)
 
 
 def _size(layout: SiteLayout, episode: Episode, media: MediaFile) -> int:

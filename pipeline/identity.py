@@ -17,6 +17,7 @@ import json
 import re
 import unicodedata
 import uuid
+from collections.abc import Collection
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
@@ -107,7 +108,7 @@ class Registry:
 
     def resolve(self, *, stem: str, feed_url: str, audio_hash: str | None = None,
                 video_url: str | None = None, pinned_guid: str | None = None,
-                taken: set[str] | None = None) -> Identity:
+                taken: Collection[str] = ()) -> Identity:
         """The episode's identity: the registered one, or a new (unregistered) one."""
         known = self.find(audio_hash, video_url, stem)
         if known is not None:
@@ -115,10 +116,10 @@ class Registry:
                             audio_hash=audio_hash, video_url=video_url)
         key = f"audio:{audio_hash}" if audio_hash else f"video:{video_url or stem}"
         guid = pinned_guid or str(uuid.uuid5(uuid.UUID(feed_guid(feed_url)), key))
-        return Identity(slug=self._free_slug(slugify(without_date(stem)), taken or set()), guid=guid,
+        return Identity(slug=self._free_slug(slugify(without_date(stem)), taken), guid=guid,
                         stem=stem, audio_hash=audio_hash, video_url=video_url)
 
-    def _free_slug(self, slug: str, taken: set[str]) -> str:
+    def _free_slug(self, slug: str, taken: Collection[str]) -> str:
         candidate, number = slug, 2
         while candidate in taken or self._first("slug", candidate) is not None:
             candidate, number = f"{slug}-{number}", number + 1

@@ -18,6 +18,7 @@ from email.utils import parsedate_to_datetime
 from pathlib import Path
 
 from pipeline import media
+from pipeline.catalogue import Catalogue
 from pipeline.config import ArchiveConfig, Sidecar, load_sidecar
 from pipeline.errors import ConfigError, DuplicateError, MediaError, Problem, WijkError, shown_path
 from pipeline.identity import Identity, Registry, without_date
@@ -42,7 +43,7 @@ Inspected = tuple[MediaInfo, FileTags] | WijkError | OSError
 class Inventory:
     """The result of ingest: good episodes, and a line for every problem."""
 
-    episodes: list[Episode] = field(default_factory=list)
+    episodes: Catalogue = field(default_factory=Catalogue)  # on disk, oldest first
     problems: list[Problem] = field(default_factory=list)
     identities: dict[str, Identity] = field(default_factory=dict)  # by slug
     cache: MediaCache = field(default_factory=MediaCache)
@@ -89,9 +90,8 @@ def ingest(root: Path, config: ArchiveConfig, registry: Registry | None = None) 
             inventory.problems.append(Problem(shown_path(root, Path(error.filename or folder)),
                                               "vanished while it was being read"))
             continue
-        inventory.episodes.append(episode)
+        inventory.episodes.add(episode)
         inventory.identities[episode.slug] = identity
-    inventory.episodes.sort(key=lambda e: (e.date or dt.datetime.min.replace(tzinfo=dt.UTC), e.slug))
     inventory.cache.save()
     return inventory
 
@@ -168,7 +168,7 @@ def read_entry(root: Path, entry: _Entry, config: ArchiveConfig, registry: Regis
     main, tags = files[0]
     identity = registry.resolve(stem=entry.stem, feed_url=_feed_url(config),
                                 audio_hash=main.info.audio_hash, pinned_guid=sidecar.guid,
-                                taken=set(inventory.identities))
+                                taken=inventory.identities.keys())
     episode = _episode(root, identity, entry.stem, main, tags, sidecar, sidecar_path)
     if len(episode.title) > LONG_TITLE:
         inventory.problems.append(Problem(shown_path(root, sidecar_path or main.path),
@@ -278,7 +278,7 @@ def _remote_video(root: Path, stem: str, sidecar_path: Path | None, sidecar: Sid
     if sidecar.duration is None:
         raise ConfigError("a video without a media file needs duration (HH:MM:SS)", sidecar_path)
     identity = registry.resolve(stem=stem, feed_url=_feed_url(config), video_url=sidecar.video_url,
-                                pinned_guid=sidecar.guid, taken=set(inventory.identities))
+                                pinned_guid=sidecar.guid, taken=inventory.identities.keys())
     episode = Episode(
         slug=identity.slug, guid=identity.guid, kind="video",
         title=sidecar.title or _title_from_stem(stem), source=None, sidecar=sidecar_path,

@@ -11,9 +11,11 @@ from __future__ import annotations
 import filecmp
 import os
 import shutil
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 
+from pipeline.catalogue import Catalogue
 from pipeline.chapters import write_chapters
 from pipeline.config import ArchiveConfig
 from pipeline.errors import Problem, shown_path
@@ -33,14 +35,14 @@ _IMAGE_SUFFIX = {"image/jpeg": ".jpg", "image/jpg": ".jpg", "image/png": ".png"}
 class Published:
     """What publish wrote: every file it placed, and how many it had to (re)write."""
 
-    episodes: list[Episode] = field(default_factory=list)  # those whose files are all in place
+    episodes: Catalogue = field(default_factory=Catalogue)  # those whose files are all in place
     problems: list[Problem] = field(default_factory=list)
     files: set[str] = field(default_factory=set)  # paths under site/, as text: thousands
     written: int = 0
     removed: int = 0
 
 
-def publish_assets(root: Path, config: ArchiveConfig, episodes: list[Episode]) -> Published:
+def publish_assets(root: Path, config: ArchiveConfig, episodes: Iterable[Episode]) -> Published:
     """Copy media, art and transcripts into site/; drop files no episode owns any more.
 
     An episode whose file vanished since ingest (moved away mid-build) is one problem line and
@@ -50,15 +52,17 @@ def publish_assets(root: Path, config: ArchiveConfig, episodes: list[Episode]) -
     published = Published()
     cover = root / config.image
     _place(layout, layout.cover(cover), cover, published)
-    for episode in episodes:
+    catalogue = Catalogue.of(episodes)
+    vanished: list[str] = []
+    for episode in catalogue:
         try:
             _place_episode(root, layout, episode, published)
         except FileNotFoundError as e:
             published.problems.append(Problem(shown_path(root, Path(e.filename or root)),
                                               "vanished during the build; build again once it "
                                               "is back"))
-            continue
-        published.episodes.append(episode)
+            vanished.append(episode.slug)
+    published.episodes = catalogue.without(vanished)
     _remove_stale(layout, published, folders=("media", "images", "transcripts", "chapters"))
     return published
 
@@ -75,7 +79,7 @@ def _place_episode(root: Path, layout: SiteLayout, episode: Episode, published: 
         published.files.add(str(layout.chapters(episode.slug)))
 
 
-def publish_feed(root: Path, config: ArchiveConfig, episodes: list[Episode]) -> bool:
+def publish_feed(root: Path, config: ArchiveConfig, episodes: Iterable[Episode]) -> bool:
     """The feed last: every file it links to is in place by now. True if it changed."""
     return write_feed(config, episodes, SiteLayout(root, config.base_url))
 

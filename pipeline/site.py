@@ -27,11 +27,14 @@ import multiprocessing
 import re
 import sys
 from array import array
+from collections import deque
 from collections.abc import Iterable, Iterator, Mapping, Sequence
-from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures import Future, ProcessPoolExecutor
+from contextlib import closing
 from dataclasses import dataclass, field
 from datetime import datetime
 from functools import lru_cache
+from itertools import chain, islice
 from pathlib import Path, PurePosixPath
 from typing import Any, Literal, NamedTuple
 
@@ -39,6 +42,7 @@ import jinja2
 import orjson
 from markupsafe import Markup, escape
 
+from pipeline.catalogue import Catalogue
 from pipeline.config import ArchiveConfig
 from pipeline.fsutil import write_cache_text, write_stream_if_changed
 from pipeline.layout import FEED, SiteLayout
@@ -156,7 +160,7 @@ class Mention:
     moments are never all in memory), and `more` counts the others."""
 
     topic: Topic
-    episode: EpisodeView
+    episode: EpisodeView | EpisodeCard  # the episode's own page, or a case or lesson page
     editor: bool = False
     found: list[Moment] | None = None
     count: int = 0  # the episode's moments for this topic
@@ -165,7 +169,7 @@ class Mention:
     @property
     def moments(self) -> list[Moment]:
         if self.found is None:
-            stored = self.store.load(self.episode.episode.slug) if self.store else {}
+            stored = self.store.load(self.episode.slug) if self.store else {}
             self.found = stored.get(self.topic.name, [])
         return self.found
 
@@ -178,7 +182,7 @@ class Mention:
 class Topic:
     """A case or a lesson, with every episode that mentions it, newest first.
 
-    The episodes are kept as columns (view, editor, moment count), not as Mention objects: a
+    The episodes are kept as columns (card, editor, moment count), not as Mention objects: a
     large archive's topics list hundreds of thousands of mentions, and a page shows at most
     2 * TOPIC_PART of them; `mentions` makes those of a page."""
 
@@ -187,7 +191,7 @@ class Topic:
     title: str
     detail: str
     page: PurePosixPath
-    views: list[EpisodeView] = field(default_factory=list)
+    cards: list[EpisodeCard] = field(default_factory=list)
     editors: bytearray = field(default_factory=bytearray)  # 1: asserted by the editor
     counts: array[int] = field(default_factory=lambda: array("l"))  # moments in each episode
     store: MomentStore | None = None  # where the listed episodes' moments are
@@ -199,22 +203,22 @@ class Topic:
 
     @property
     def episode_count(self) -> int:
-        return len(self.views)
+        return len(self.cards)
 
     @property
     def moment_count(self) -> int:
         return sum(self.counts)
 
-    def add(self, view: EpisodeView, editor: bool, count: int) -> None:
-        """The episode of `view` mentions this topic (views are added newest first)."""
-        self.views.append(view)
+    def add(self, card: EpisodeCard, editor: bool, count: int) -> None:
+        """The episode of `card` mentions this topic (cards are added newest first)."""
+        self.cards.append(card)
         self.editors.append(int(editor))
         self.counts.append(count)
 
     def mentions(self, span: range) -> list[Mention]:
         """The mentions of the episodes at `span` (positions, newest first); their moments are
         read from the store when shown."""
-        return [Mention(self, self.views[i], editor=bool(self.editors[i]), count=self.counts[i],
+        return [Mention(self, self.cards[i], editor=bool(self.editors[i]), count=self.counts[i],
                         store=self.store) for i in span]
 
 
@@ -243,6 +247,10 @@ class EpisodeView:
     downloads: list[Download] = field(default_factory=list)
     mentions: list[Mention] = field(default_factory=list)
     known_status: str | None = None  # the transcript's status once the transcript is let go
+
+    @property
+    def slug(self) -> str:
+        return self.episode.slug
 
     @property
     def title(self) -> str:
@@ -316,6 +324,36 @@ class EpisodeView:
     def chapter_anchor(self, start: float) -> str | None:
         """The anchor of the segment being spoken at `start` (a chapter's first words)."""
         return anchor_at(self.blocks, start)
+
+
+CARD_TEXT = 240  # characters of the description a card keeps: it shows at most 220 (macros.card)
+
+
+@dataclass(slots=True)  # one per episode lives through the build: only what the lists show
+class EpisodeCard:
+    """An episode as the lists and the case and lesson pages show it (macros.card, topic.html).
+    An EpisodeView holds the whole Episode; a build keeps a card of every episode instead."""
+
+    slug: str
+    title: str
+    key: str | None  # the key of the episode's page: lists that show it are keyed on it
+    layout: SiteLayout
+    is_video: bool
+    kicker: str
+    date_text: str
+    duration_text: str
+    status: str | None
+    description: list[str]  # the first paragraph's first CARD_TEXT characters, if any
+
+    @classmethod
+    def of(cls, view: EpisodeView, key: str | None, layout: SiteLayout) -> EpisodeCard:
+        return cls(view.slug, view.title, key, layout, view.is_video, sys.intern(view.kicker),
+                   sys.intern(view.date_text), sys.intern(view.duration_text), view.status,
+                   [text[:CARD_TEXT] for text in view.description[:1]])
+
+    @property
+    def page(self) -> PurePosixPath:
+        return self.layout.episode_page(self.slug)
 
 
 # --- small formatting helpers -------------------------------------------------------------
@@ -525,13 +563,6 @@ def _published_image(layout: SiteLayout, slug: str) -> PurePosixPath | None:
     return None
 
 
-def newest_first(views: Iterable[EpisodeView]) -> list[EpisodeView]:
-    """By date, newest first; undated episodes last, by title."""
-    dated = sorted((v for v in views if v.episode.date), key=lambda v: v.episode.date, reverse=True)
-    undated = sorted((v for v in views if not v.episode.date), key=lambda v: v.title.lower())
-    return dated + undated
-
-
 # --- cases and lessons ------------------------------------------------------------------------
 
 
@@ -720,7 +751,7 @@ def _digest(path: Path) -> str:
     return hashlib.sha256(path.read_bytes()).hexdigest()[:10]
 
 
-def render_site(root: Path, config: ArchiveConfig, episodes: list[Episode], transcripts: Any,
+def render_site(root: Path, config: ArchiveConfig, episodes: Iterable[Episode], transcripts: Any,
                 layout: SiteLayout, tags: Mapping[str, list[Tag]] | None = None,
                 memo: BuildMemo | None = None, workers: int | None = None) -> SiteResult:
     """Write every page of the site, copy the assets, remove stale pages, index for search.
@@ -738,55 +769,34 @@ def render_site(root: Path, config: ArchiveConfig, episodes: list[Episode], tran
     memo = memo or BuildMemo()
     writer = _Writer(layout, config, result, memo)
     topics = topics_of(load_taxonomy(), layout)
-    digests = getattr(transcripts, "digests", None)
-    tag_digests = getattr(tags, "digests", None)
-    views = newest_first(episode_view(layout, e, None) for e in episodes)
     site_key = digest_of(SITE_CODE, config.model_dump(mode="json"))
-    keys: dict[str, str | None] = {}
+    planner = _Planner(writer, memo, site_key, getattr(transcripts, "digests", None), tags)
+    for topic in topics.values():
+        topic.store = planner.store
+    _load_moments.cache_clear()  # a long-running `wijk watch` must not see an older build's
 
     # 1. One page per episode, each as its transcript, tags and metadata say: pages whose
     #    inputs are as last time are kept, the others rendered (by several processes for many).
-    plans: list[tuple[EpisodeView, str | None]] = []  # kept: its mention records, as text
-    store = MomentStore(root)
-    for topic in topics.values():
-        topic.store = store
-    _load_moments.cache_clear()  # a long-running `wijk watch` must not see an older build's
-    for view in views:
-        slug = view.episode.slug
-        tags_key = tag_digests.get(slug) if tag_digests is not None else \
-            (tags[slug] if tags is not None and slug in tags else None)
-        key = keys[slug] = None if digests is None else \
-            _page_key(site_key, view, digests.get(slug), tags_key)
-        captioned = digests is not None and digests.get(slug) is not None
-        plans.append((view, None if key is None else
-                      _kept_page(writer, memo, view, key, captioned, store)))
-    rendered = render_pages(PageRenderer(layout, config, transcripts, tags),
-                            [view for view, kept in plans if kept is None], workers)
-    for view, kept in plans:
-        slug = view.episode.slug
-        if kept is None:
-            done = next(rendered)
-            view.known_status, records = done.status, done.mentions
-            writer.add(done)
-            if keys[slug] is not None:
-                memo.made("pages", slug, keys[slug], layout.path(view.page), status=done.status,
-                          mentions=orjson.dumps(records).decode())
-        else:
-            records = _mention_records(kept) or []
-        _restore_mentions(view, records, topics)
-        _listed_only(view)
-    rendered.close()  # the worker processes end here, not when the generator is collected
+    #    Episodes are read from the catalogue newest first, one at a time; what the lists
+    #    need of each is kept as a card, and each case and lesson lists the cards it is on.
+    cards: list[EpisodeCard] = []
+    plans = (planner.plan(episode_view(layout, e, None))
+             for e in Catalogue.of(episodes).newest_first())
+    renderer = PageRenderer(layout, config, transcripts, tags)
+    with closing(render_pages(renderer, plans, workers)) as rendered:  # workers end with it
+        for plan, done in rendered:
+            cards.append(_listed(plan, done, writer, memo, topics))
     tagged = [t for t in topics.values() if t.episode_count]
     # The search index covers episode pages only: Pagefind runs while the overviews render.
-    indexing = start_index_search(layout, {v.episode.slug: v.page for v in views},
+    indexing = start_index_search(layout, {card.slug: card.page for card in cards},
                                   memo.file_digest, workers=usable_cores())
 
     # 2. Home and overviews, and one page per case and per lesson: each kept when the pages
     #    of the episodes it lists are (no key, so always rendered, without the memo's digests).
-    known = None if None in keys.values() else site_key
-    _render_lists(writer, layout, views, tagged, _list_key(known, [keys[v.episode.slug] for v in views]))
+    known = None if any(card.key is None for card in cards) else site_key
+    _render_lists(writer, layout, cards, tagged, _list_key(known, [card.key for card in cards]))
     for topic in tagged:
-        _render_topic(writer, topic, known, keys)
+        _render_topic(writer, topic, known)
     writer.static()
 
     # 3. The search index (only the shards whose pages changed) once Pagefind is done.
@@ -796,7 +806,7 @@ def render_site(root: Path, config: ArchiveConfig, episodes: list[Episode], tran
 
     # 4. Drop pages of episodes, cases and lessons that are gone (not while Pagefind reads).
     result.removed = _remove_stale(layout, writer.files)
-    store.prune({view.episode.slug for view in views})
+    planner.store.prune({card.slug for card in cards})
     return result
 
 
@@ -828,6 +838,39 @@ class PageDone:
     unchanged: int
 
 
+@dataclass(slots=True)
+class PagePlan:
+    """An episode's page, and whether it is kept: `kept` is its mention records as the
+    memo's text, or None when the page is to be rendered."""
+
+    view: EpisodeView
+    key: str | None  # everything the page is made from (None: no key, always rendered)
+    kept: str | None
+
+
+class _Planner:
+    """Decides, one episode at a time, whether its page is kept or rendered."""
+
+    def __init__(self, writer: _Writer, memo: BuildMemo, site_key: str,
+                 digests: Mapping[str, str] | None, tags: Any) -> None:
+        self.writer, self.memo, self.site_key = writer, memo, site_key
+        self.digests = digests  # the masters' (batch.ArchiveTranscripts): pages have keys
+        self.tags = tags
+        self.tag_digests = getattr(tags, "digests", None)
+        self.store = MomentStore(writer.layout.root)
+
+    def plan(self, view: EpisodeView) -> PagePlan:
+        if self.digests is None:
+            return PagePlan(view, None, None)
+        slug = view.episode.slug
+        tags_key = self.tag_digests.get(slug) if self.tag_digests is not None else \
+            (self.tags[slug] if self.tags is not None and slug in self.tags else None)
+        key = _page_key(self.site_key, view, self.digests.get(slug), tags_key)
+        captioned = self.digests.get(slug) is not None
+        return PagePlan(view, key, _kept_page(self.writer, self.memo, view, key, captioned,
+                                              self.store))
+
+
 class PageRenderer:
     """Renders one episode page at a time: in this process, or in each worker process."""
 
@@ -842,7 +885,8 @@ class PageRenderer:
         writer = _Writer(self.layout, self.config, SiteResult())
         self._taxonomy = self._taxonomy or load_taxonomy()
         topics = topics_of(self._taxonomy, self.layout)  # fresh: mentions of this page only
-        transcript = self.transcripts.get(slug)
+        read = getattr(self.transcripts, "for_episode", None)  # batch.ArchiveTranscripts
+        transcript = read(view.episode) if read is not None else self.transcripts.get(slug)
         tags = self.tags[slug] if self.tags is not None and slug in self.tags else None
         _with_transcript(self.layout, view, transcript)
         attach_mentions(view, tags if tags is not None else episode_tags(view.episode, transcript),
@@ -857,23 +901,46 @@ class PageRenderer:
 
 
 PARALLEL_PAGES = 24  # fewer pages than this are rendered here: starting workers costs a second
+LOOKAHEAD = 256  # plans read before deciding whether to start workers
 _renderer: PageRenderer | None = None  # a worker process's own
 
 
-def render_pages(renderer: PageRenderer, views: list[EpisodeView],
-                 workers: int | None = None) -> Iterator[PageDone]:
-    """Render `views`' pages; yields what each did, in their order. `workers`: processes
-    (None: one per core when there are many pages). Each process loads one transcript at a
-    time; what comes back is small (status and mentions)."""
-    workers = workers if workers is not None else \
-        (usable_cores() if len(views) >= PARALLEL_PAGES else 1)
-    if workers <= 1 or len(views) < 2:
-        yield from map(renderer, views)
+def render_pages(renderer: PageRenderer, plans: Iterable[PagePlan],
+                 workers: int | None = None) -> Iterator[tuple[PagePlan, PageDone | None]]:
+    """Render the pages `plans` don't keep; yields each plan, in their order, with what
+    rendering it did (None: kept). `workers`: processes (None: one per core when the first
+    LOOKAHEAD plans render at least PARALLEL_PAGES pages). Plans are read as they are needed,
+    at most a few hundred ahead; each process loads one transcript at a time; what comes back
+    is small (status and mentions)."""
+    plans = iter(plans)
+    ahead = list(islice(plans, LOOKAHEAD))
+    if workers is None:
+        many = sum(plan.kept is None for plan in ahead) >= PARALLEL_PAGES
+        workers = usable_cores() if many else 1
+    if workers <= 1:
+        for plan in chain(ahead, plans):
+            yield plan, renderer(plan.view) if plan.kept is None else None
         return
     context = multiprocessing.get_context("spawn")  # not a fork of a process holding locks
-    with ProcessPoolExecutor(max_workers=min(workers, len(views)), mp_context=context,
+    with ProcessPoolExecutor(max_workers=workers, mp_context=context,
                              initializer=_start_renderer, initargs=(renderer,)) as pool:
-        yield from pool.map(_render_in_worker, views, chunksize=4)
+        waiting: deque[tuple[PagePlan, Future[PageDone] | None]] = deque()
+        for plan in chain(ahead, plans):
+            waiting.append((plan, None if plan.kept is not None else
+                            pool.submit(_render_in_worker, plan.view)))
+            while waiting and (len(waiting) > LOOKAHEAD or _ready(waiting[0][1])):
+                yield _finished(waiting.popleft())
+        while waiting:
+            yield _finished(waiting.popleft())
+
+
+def _ready(future: Future[PageDone] | None) -> bool:
+    return future is None or future.done()
+
+
+def _finished(waiting: tuple[PagePlan, Future[PageDone] | None]) -> tuple[PagePlan, PageDone | None]:
+    plan, future = waiting
+    return plan, future.result() if future is not None else None
 
 
 def _start_renderer(renderer: PageRenderer) -> None:
@@ -913,22 +980,33 @@ def _kept_page(writer: _Writer, memo: BuildMemo, view: EpisodeView, key: str,
     return entry["mentions"]
 
 
-def _listed_only(view: EpisodeView) -> None:
-    """Let go of what only the episode's own page shows, now that it is done: the lists and
-    the case and lesson pages of a large archive hold thousands of views."""
-    view.media = view.image = view.captions = None
-    view.downloads = []
+def _listed(plan: PagePlan, done: PageDone | None, writer: _Writer, memo: BuildMemo,
+            topics: dict[tuple[str, str], Topic]) -> EpisodeCard:
+    """Once an episode's page is rendered (`done`) or kept: record it, and keep what the lists
+    and the case and lesson pages show of the episode, on the topics it mentions."""
+    view = plan.view
+    if done is not None:
+        view.known_status, records = done.status, done.mentions
+        writer.add(done)
+        if plan.key is not None:
+            memo.made("pages", done.slug, plan.key, writer.layout.path(view.page),
+                      status=done.status, mentions=orjson.dumps(records).decode())
+    else:
+        records = _mention_records(plan.kept) or []
+    card = EpisodeCard.of(view, plan.key, writer.layout)
+    _restore_mentions(card, records, topics)
+    return card
 
 
-def _restore_mentions(view: EpisodeView, records: list[MentionRecord],
+def _restore_mentions(card: EpisodeCard, records: list[MentionRecord],
                       topics: dict[tuple[str, str], Topic]) -> None:
     """The episode's mentions of cases and lessons, from their records, on the topics (in the
-    order of the views, which is the order on the topic pages; the episode's own page, which
+    order of the cards, which is the order on the topic pages; the episode's own page, which
     lists them too, is done). Their moments stay in the store until a topic page shows them."""
     for kind, topic_id, editor, count in records:
         topic = topics.get((kind, topic_id))
         if topic is not None:
-            topic.add(view, bool(editor), count)
+            topic.add(card, bool(editor), count)
 
 
 # What the memo keeps of a mention: kind, topic id, editor (0 or 1), moment count. A page's
@@ -991,20 +1069,20 @@ def _load_moments(path: Path) -> dict[str, list[Moment]]:
         return {}
 
 
-def _render_lists(writer: _Writer, layout: SiteLayout, views: list[EpisodeView],
+def _render_lists(writer: _Writer, layout: SiteLayout, cards: list[EpisodeCard],
                   tagged: list[Topic], key: str | None) -> None:
-    audio = [v for v in views if not v.is_video]
-    video = [v for v in views if v.is_video]
+    audio = [card for card in cards if not card.is_video][:LATEST]
+    video = [card for card in cards if card.is_video][:LATEST]
     cases = [t for t in tagged if t.kind == "case"]
     lessons = [t for t in tagged if t.kind == "lesson"]
     cover = layout.cover(Path(writer.config.image))
     has_cover = layout.path(cover).is_file()
     key = _list_key(key, [has_cover])
-    writer.page("home.html", layout.home_page(), "home", key=key, latest_audio=audio[:LATEST],
-                latest_video=video[:LATEST], episode_count=len(views),
+    writer.page("home.html", layout.home_page(), "home", key=key, latest_audio=audio,
+                latest_video=video, episode_count=len(cards),
                 cover=cover if has_cover else None)
     writer.page("episodes.html", layout.episodes_index(), "afleveringen", key=key, stream=True,
-                episodes=views)
+                episodes=cards)
     writer.page("topics.html", layout.cases_index(), "case", key=key, topics=cases, kind="case")
     writer.page("topics.html", layout.lessons_index(), "lesson", key=key, topics=lessons,
                 kind="lesson")
@@ -1027,11 +1105,10 @@ def topic_parts(topic: Topic, layout: SiteLayout) -> Iterator[TopicPart]:
         yield TopicPart(number, page, span, topic.mentions(span), older)
 
 
-def _render_topic(writer: _Writer, topic: Topic, known: str | None,
-                  keys: dict[str, str | None]) -> None:
+def _render_topic(writer: _Writer, topic: Topic, known: str | None) -> None:
     """Each part of a topic, kept while the episodes it shows (and its neighbours) are."""
     def listed(span: range) -> list[Any]:
-        return [(keys[topic.views[i].episode.slug], bool(topic.editors[i])) for i in span]
+        return [(topic.cards[i].key, bool(topic.editors[i])) for i in span]
 
     for part in topic_parts(topic, writer.layout):
         # The topic's own page counts every episode and moment; an older part only its own.

@@ -160,7 +160,7 @@ def test_podcastparser_reads_our_transcripts_and_chapters(demo):
     by_guid = {episode["guid"]: episode for episode in parsed["episodes"]}
     kernen = demo.episode("kijk-in-de-kernen")
     for episode in local(demo):
-        if episode is not kernen:
+        if episode.slug != kernen.slug:
             # podcastparser keeps one podcast:transcript, the last: the HTML page, else the JSON.
             assert by_guid[episode.guid]["transcript_url"] == demo.layout.url(
                 demo.layout.transcript(episode.slug, "json"))
@@ -400,7 +400,7 @@ def test_a_feed_written_in_chunks_is_the_feed_rendered_whole(tmp_path):
     tricky = [dataclasses.replace(e, title=f"{e.title}    <item>",
                                   description="  </channel>\n    <item>\n</rss>")
               for e in site.episodes]
-    in_feed = feed.feed_episodes(tricky)
+    in_feed = list(feed.feed_episodes(tricky))
     assert len(in_feed) >= 4
     newest = max(feed._published(e) for e in in_feed)
     whole = feed._channel(site.config, site.layout, newest)
@@ -481,7 +481,8 @@ def test_write_chapters_writes_and_removes(tmp_path, demo):
 
 def test_chapters_link_needs_both_chapters_and_file(demo):
     kernen = demo.episode("kijk-in-de-kernen")
-    without = [dataclasses.replace(e, chapters=[]) if e is kernen else e for e in demo.episodes]
+    without = [dataclasses.replace(e, chapters=[]) if e.slug == kernen.slug else e
+               for e in demo.episodes]
     data = render_feed(demo.config, without, demo.layout)
     assert b"podcast:chapters" not in data  # a stale file alone doesn't bring the link back
 
