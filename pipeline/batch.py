@@ -66,7 +66,9 @@ class ArchiveTranscripts:
 
     def get(self, slug: str) -> Transcript | None:
         """The transcript with the sidecar's speaker names; None if it has none."""
-        episode = self._episodes.get(slug) if self._episodes is not None else None
+        if slug not in self.digests or self._episodes is None:
+            return None  # no transcript: the episode isn't even read
+        episode = self._episodes.get(slug)
         return self.for_episode(episode) if episode is not None else None
 
     def for_episode(self, episode: Episode) -> Transcript | None:

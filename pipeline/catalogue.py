@@ -79,7 +79,7 @@ class Catalogue:
         return pickle.loads(row[0]) if row else None
 
     def __contains__(self, slug: object) -> bool:
-        return isinstance(slug, str) and self.get(slug) is not None
+        return isinstance(slug, str) and slug not in self._left_out and self._has(slug)
 
     def __len__(self) -> int:
         total = self._db.execute("SELECT count(*) FROM episodes").fetchone()[0]
@@ -95,11 +95,6 @@ class Catalogue:
     def in_feed(self) -> Iterator[Episode]:
         """The episodes with a local media file, newest first (the feed's items)."""
         return self.in_order(FEED_ORDER, "in_feed = 1")
-
-    def slugs(self) -> Iterator[str]:
-        for (slug,) in self._db.execute("SELECT slug FROM episodes ORDER BY slug"):
-            if slug not in self._left_out:
-                yield slug
 
     def in_order(self, order: str, where: str = "1") -> Iterator[Episode]:
         """Each episode in `order` (one of this module's), read as it is reached."""
@@ -121,9 +116,6 @@ class Catalogue:
             if number == position:
                 return episode
         raise IndexError(index)
-
-    def close(self) -> None:
-        self._db.close()
 
     def _has(self, slug: str) -> bool:
         return self._db.execute("SELECT 1 FROM episodes WHERE slug = ?", (slug,)).fetchone() \
