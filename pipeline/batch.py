@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import sys
 import time
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, MutableMapping
 from concurrent.futures import Executor, as_completed
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -48,32 +48,40 @@ class ArchiveTranscripts:
     """Every episode's current transcript by slug, read from transcripts/ when asked for and
     not kept: however large the archive, one transcript at a time is in memory.
 
-    `digests` has the master's digest for every episode with a transcript: later stages key
-    their own outputs on it, so they too can skip unchanged episodes without reading them.
+    `digests` has the master's digest for every episode with a transcript (by slug, beside
+    the catalogue): later stages key their own outputs on it, so they too can skip unchanged
+    episodes without reading them.
     """
 
     def __init__(self, store: TranscriptStore, episodes: Iterable[Episode]) -> None:
         self.store = store
-        self.digests: dict[str, str] = {}
         self._episodes: Catalogue | None = Catalogue.of(episodes)  # None in a worker process
+        self.digests: MutableMapping[str, str | None] | None = self._episodes.column("masters")
 
     def __getstate__(self) -> dict[str, Any]:
-        """What a page worker gets: no catalogue (it has each page's episode)."""
-        return {**self.__dict__, "_episodes": None}
+        """What a page worker gets: no catalogue and no digests (it is sent the episode of
+        each page it renders, and only pages of episodes with a transcript)."""
+        return {**self.__dict__, "_episodes": None, "digests": None}
 
     def __contains__(self, slug: str) -> bool:
-        return slug in self.digests
+        return self.digests is not None and slug in self.digests
+
+    def record(self, slug: str, master: str | None) -> None:
+        """The episode has a current transcript: its master's digest."""
+        assert self.digests is not None, "recorded in the build's own process"
+        self.digests[slug] = master
 
     def get(self, slug: str) -> Transcript | None:
         """The transcript with the sidecar's speaker names; None if it has none."""
-        if slug not in self.digests or self._episodes is None:
+        if self._episodes is None or slug not in self:
             return None  # no transcript: the episode isn't even read
         episode = self._episodes.get(slug)
         return self.for_episode(episode) if episode is not None else None
 
     def for_episode(self, episode: Episode) -> Transcript | None:
-        """`episode`'s transcript with its sidecar's speaker names; None if it has none."""
-        if episode.slug not in self.digests:
+        """`episode`'s transcript with its sidecar's speaker names; None if it has none (in a
+        worker process, which has no digests: None if there is no master)."""
+        if self.digests is not None and episode.slug not in self.digests:
             return None
         try:
             stored = self.store.load(episode.slug)
@@ -87,7 +95,7 @@ class BatchResult:
     transcripts: ArchiveTranscripts
     problems: list[Problem] = field(default_factory=list)
     transcribed: list[str] = field(default_factory=list)
-    kept: list[str] = field(default_factory=list)
+    kept: int = 0  # transcripts that were current (a count: thousands of slugs otherwise)
     workers: set[int] = field(default_factory=set)  # the processes that transcribed
     audio_seconds: float = 0.0
     wall_seconds: float = 0.0
@@ -95,11 +103,11 @@ class BatchResult:
 
     def summary(self) -> str:
         if not self.transcribed:
-            return f"Transcription: nothing new ({len(self.kept)} transcript(s) up to date)."
+            return f"Transcription: nothing new ({self.kept} transcript(s) up to date)."
         speed = self.audio_seconds / self.wall_seconds if self.wall_seconds else 0.0
         return (f"Transcribed {len(self.transcribed)} episode(s): {self.audio_seconds / 3600:.2f} h "
                 f"of audio in {clock(self.wall_seconds)} ({speed:.1f}x real time); "
-                f"{len(self.kept)} kept as they were.")
+                f"{self.kept} kept as they were.")
 
 
 def transcribe_archive(root: Path, episodes: Iterable[Episode], settings: TranscriptionSettings,
@@ -126,7 +134,7 @@ def transcribe_archive(root: Path, episodes: Iterable[Episode], settings: Transc
             if stored is None:
                 todo.append(episode)
                 continue
-            result.kept.append(episode.slug)
+            result.kept += 1
             _finish(store, episode, settings, _with_speakers(stored, episode), written, memo, result)
         except WijkError as error:
             result.problems.append(Problem.from_error(root, error, episode.source))
@@ -251,8 +259,8 @@ def _untouched(store: TranscriptStore, episode: Episode, settings: Transcription
     for path in _derived_paths(store.folder, episode.slug):
         if memo.file_digest(path) != written.hashes.get(path.name):
             return False
-    result.kept.append(episode.slug)
-    result.transcripts.digests[episode.slug] = master
+    result.kept += 1
+    result.transcripts.record(episode.slug, master)
     _warn_if_empty(store.folder.parent, episode, bool(entry.get("empty")), result)
     return True
 
@@ -261,7 +269,7 @@ def _remember(store: TranscriptStore, episode: Episode, settings: TranscriptionS
               transcript: Transcript, written: WrittenLog, memo: BuildMemo,
               result: BatchResult) -> None:
     master = memo.file_digest(store.master_path(episode.slug))
-    result.transcripts.digests[episode.slug] = master
+    result.transcripts.record(episode.slug, master)
     written.record_source(episode.slug, {"key": _derived_key(episode, settings, master),
                                          "empty": transcript.is_empty})
     for path in _derived_paths(store.folder, episode.slug):  # digested now, not next build

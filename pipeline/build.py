@@ -118,7 +118,7 @@ def _ingest(root: Path, config: ArchiveConfig) -> Inventory:
 def _register(root: Path, registry: Registry, inventory: Inventory) -> None:
     """Record new identities; set aside the transcripts of episodes whose files are gone."""
     store = TranscriptStore(root)
-    present = inventory.identities  # by slug: every episode ingested
+    present = inventory.identities  # by slug: every episode ingested (beside the catalogue)
     for identity in inventory.identities.values():
         registry.record(identity)
         if store.bring_back(identity.slug):

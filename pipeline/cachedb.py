@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import sqlite3
 from array import array
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -107,6 +108,23 @@ class CacheTable:
         if written is not None:
             self._used.append(written[0])
         return True
+
+    def items(self, section: str) -> Iterator[tuple[str, Any]]:
+        """Every entry of `section`, by name (code point order), read as it is reached; not
+        counted as used."""
+        if self._db is None:
+            return iter(())
+        try:
+            rows = self._db.execute("SELECT name, value FROM entries WHERE section = ? "
+                                    "ORDER BY name", (section,))
+        except sqlite3.Error as error:
+            self._give_up(error)
+            return iter(())
+        return ((name, orjson.loads(value)) for name, value in rows)
+
+    def clear(self) -> None:
+        """Drop every entry (made visible by the next commit)."""
+        self._execute("DELETE FROM entries")
 
     def adopt(self, old: Path, version: int, key: str,
               section: str | None = None) -> None:

@@ -13,7 +13,7 @@ from __future__ import annotations
 import datetime as dt
 import pickle
 import sqlite3
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, MutableMapping
 from typing import overload
 
 from pipeline.model import Episode
@@ -44,6 +44,12 @@ class Catalogue:
                 in_feed INTEGER,    -- 1: a local media file the feed can enclose
                 data BLOB           -- the pickled Episode
             ) WITHOUT ROWID;
+            CREATE TABLE facts (   -- what a stage learnt of an episode: see column()
+                name TEXT,
+                slug TEXT,
+                value TEXT,
+                PRIMARY KEY (name, slug)
+            ) WITHOUT ROWID;
         """)
         self._left_out: frozenset[str] = frozenset()
         for episode in episodes:
@@ -62,6 +68,11 @@ class Catalogue:
             episode.slug, date, int(in_feed_at), episode.title.lower(),
             int(episode.is_local and episode.media is not None),
             pickle.dumps(episode, protocol=pickle.HIGHEST_PROTOCOL)))
+
+    def column(self, name: str) -> Column:
+        """A value per episode kept beside the catalogue (a digest of its master or its tags,
+        by slug), for the rest of the build: ten thousand in a dict would stay in memory."""
+        return Column(self._db, name)
 
     def without(self, slugs: Iterable[str]) -> Catalogue:
         """The same episodes less those of `slugs` (a few: episodes that vanished mid-build)."""
@@ -120,6 +131,44 @@ class Catalogue:
     def _has(self, slug: str) -> bool:
         return self._db.execute("SELECT 1 FROM episodes WHERE slug = ?", (slug,)).fetchone() \
             is not None
+
+
+class Column(MutableMapping[str, str | None]):
+    """Slug -> text, in the catalogue's database (Catalogue.column)."""
+
+    def __init__(self, db: sqlite3.Connection, name: str) -> None:
+        self._db, self.name = db, name
+
+    def __getitem__(self, slug: str) -> str | None:
+        row = self._db.execute("SELECT value FROM facts WHERE name = ? AND slug = ?",
+                               (self.name, slug)).fetchone()
+        if row is None:
+            raise KeyError(slug)
+        return row[0]
+
+    def __setitem__(self, slug: str, value: str | None) -> None:
+        self._db.execute("INSERT OR REPLACE INTO facts VALUES (?, ?, ?)", (self.name, slug, value))
+
+    def __delitem__(self, slug: str) -> None:
+        if self._db.execute("DELETE FROM facts WHERE name = ? AND slug = ?",
+                            (self.name, slug)).rowcount == 0:
+            raise KeyError(slug)
+
+    def __contains__(self, slug: object) -> bool:
+        return self._db.execute("SELECT 1 FROM facts WHERE name = ? AND slug = ?",
+                                (self.name, slug)).fetchone() is not None
+
+    def __iter__(self) -> Iterator[str]:
+        rows = self._db.execute("SELECT slug FROM facts WHERE name = ? ORDER BY slug",
+                                (self.name,))
+        return (slug for (slug,) in rows)
+
+    def __len__(self) -> int:
+        return self._db.execute("SELECT count(*) FROM facts WHERE name = ?",
+                                (self.name,)).fetchone()[0]
+
+    def clear(self) -> None:
+        self._db.execute("DELETE FROM facts WHERE name = ?", (self.name,))
 
 
 def feed_date(date: dt.datetime) -> dt.datetime:

@@ -12,11 +12,14 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import json
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import replace
 from pathlib import Path
+from typing import IO, Any
 
 from pipeline.captions import Cue, parse_vtt
-from pipeline.fsutil import write_text
+from pipeline.cachedb import CacheTable
+from pipeline.fsutil import atomic_open
 from pipeline.model import Segment, Transcript
 
 WRITTEN_FILE = "written.json"
@@ -28,31 +31,25 @@ class WrittenLog:
     `hashes`: file name -> sha256 of what the build wrote. `sources`: slug -> what that
     episode's derived files were made from (a key over the master and the writers), so a
     build, even on a fresh clone, knows they are current without remaking them.
+
+    `transcripts/written.json` is the record (in git: a fresh clone has it). Parsed whole, an
+    archive of ten thousand episodes took 26 MB; a build reads it by key from a copy in
+    `.cache/written.sqlite` instead, made again whenever the file is not the one it copied
+    (by size and modification time). What a build records is kept apart until `save`.
     """
 
     def __init__(self, folder: Path) -> None:
         self.path = folder / WRITTEN_FILE
-        try:
-            data = json.loads(self.path.read_text(encoding="utf-8"))
-        except (OSError, ValueError):
-            data = {}
-        if isinstance(data.get("files"), dict):
-            self.hashes: dict[str, str] = data["files"]
-            self.sources: dict[str, dict] = data.get("sources") or {}
-        else:  # the first layout: file hashes only
-            self.hashes, self.sources = data, {}
-        self._dirty = False
+        self._copy = CacheTable(folder.parent / COPY_FILE, COPY_VERSION)
+        hashes, sources = self._read()
+        self.hashes = _Recorded(hashes)
+        self.sources = _Recorded(sources)
 
     def record(self, name: str, text: str) -> None:
-        digest = _sha(text)
-        if self.hashes.get(name) != digest:
-            self.hashes[name] = digest
-            self._dirty = True
+        self.hashes.record(name, _sha(text))
 
     def record_source(self, slug: str, source: dict) -> None:
-        if self.sources.get(slug) != source:
-            self.sources[slug] = source
-            self._dirty = True
+        self.sources.record(slug, source)
 
     def edited(self, path: Path) -> str | None:
         """The file's text if someone changed it since the build wrote it, else None."""
@@ -63,10 +60,134 @@ class WrittenLog:
         return None if _sha(text) == known else text
 
     def save(self) -> None:
-        if self._dirty:
-            data = {"files": self.hashes, "sources": self.sources}
-            write_text(self.path, json.dumps(data, indent=1, sort_keys=True) + "\n")
-            self._dirty = False
+        """Write the record if this build changed it (the bytes json.dumps(indent=1,
+        sort_keys=True) writes, entry by entry), then bring the copy up to date."""
+        if not (self.hashes.changed or self.sources.changed):
+            return
+        with atomic_open(self.path, "w") as handle:
+            handle.write('{\n "files": ')
+            _write_entries(handle, self.hashes.in_order())
+            handle.write(',\n "sources": ')
+            _write_entries(handle, self.sources.in_order())
+            handle.write("\n}\n")
+        for section, recorded in (("files", self.hashes), ("sources", self.sources)):
+            for name, value in recorded.changed.items():
+                self._copy.put(section, name, value)
+            recorded.base_changed()
+        self._copy.put(COPY_KEY, WRITTEN_FILE, _signature(self.path))
+        self._copy.commit(prune=False)
+
+    def _read(self) -> tuple[Mapping[str, Any], Mapping[str, Any]]:
+        """The record, from the copy (made afresh if it is not of the file as it is now), or
+        parsed whole if there is no copy to be had."""
+        signature = _signature(self.path)
+        if self._copy.get(COPY_KEY, WRITTEN_FILE) != signature:
+            hashes, sources = _parsed(self.path)
+            self._copy.clear()
+            for section, entries in (("files", hashes), ("sources", sources)):
+                for name, value in entries.items():
+                    self._copy.put(section, name, value)
+            self._copy.put(COPY_KEY, WRITTEN_FILE, signature)
+            self._copy.commit(prune=False)
+            if self._copy.get(COPY_KEY, WRITTEN_FILE) != signature:
+                return hashes, sources  # no copy (a locked or unwritable .cache/)
+        return _Copied(self._copy, "files"), _Copied(self._copy, "sources")
+
+
+COPY_FILE = Path(".cache") / "written.sqlite"
+COPY_VERSION = 1
+COPY_KEY = "copy of"  # the section naming the file copied, with its size and time
+
+
+def _signature(path: Path) -> list[int] | str:
+    try:
+        stat = path.stat()
+    except OSError:
+        return "missing"
+    return [stat.st_size, stat.st_mtime_ns]
+
+
+def _parsed(path: Path) -> tuple[dict[str, Any], dict[str, Any]]:
+    """written.json's file hashes and sources, parsed whole ({} if missing or damaged)."""
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        data = {}
+    if not isinstance(data, dict):
+        return {}, {}
+    if isinstance(data.get("files"), dict):
+        return data["files"], data.get("sources") or {}
+    return data, {}  # the first layout: file hashes only
+
+
+class _Copied(Mapping[str, Any]):
+    """One section of the copy in .cache/written.sqlite, read by key."""
+
+    def __init__(self, table: CacheTable, section: str) -> None:
+        self.table, self.section = table, section
+
+    def __getitem__(self, name: str) -> Any:
+        value = self.table.get(self.section, name)
+        if value is None:
+            raise KeyError(name)
+        return value
+
+    def __iter__(self) -> Iterator[str]:
+        return (name for name, _value in self.table.items(self.section))
+
+    def __len__(self) -> int:
+        return sum(1 for _ in self)
+
+
+class _Recorded:
+    """A section of the record: as the last build left it (`base`, read by key), and what
+    this build recorded over it (`changed`)."""
+
+    def __init__(self, base: Mapping[str, Any]) -> None:
+        self.base = base
+        self.changed: dict[str, Any] = {}
+
+    def get(self, name: str) -> Any:
+        return self.changed[name] if name in self.changed else self.base.get(name)
+
+    def record(self, name: str, value: Any) -> None:
+        if self.get(name) != value:
+            self.changed[name] = value
+
+    def base_changed(self) -> None:
+        """What was recorded is now in the base (saved)."""
+        if isinstance(self.base, dict):
+            self.base.update(self.changed)
+        self.changed = {}
+
+    def in_order(self) -> Iterator[tuple[str, Any]]:
+        """Every entry by name, in code point order (json.dumps' sort_keys; SQLite's order of
+        UTF-8 text is the same), what this build recorded in place of what was there."""
+        base = self.base.table.items(self.base.section) if isinstance(self.base, _Copied) \
+            else iter(sorted(self.base.items()))
+        changed = sorted(self.changed.items())
+        position = 0
+        for name, value in base:
+            while position < len(changed) and changed[position][0] < name:
+                yield changed[position]
+                position += 1
+            if position < len(changed) and changed[position][0] == name:
+                yield changed[position]
+                position += 1
+            else:
+                yield name, value
+        yield from changed[position:]
+
+
+def _write_entries(handle: IO[str], entries: Iterable[tuple[str, Any]]) -> None:
+    """A JSON object nested one level down, as json.dumps(indent=1, sort_keys=True) writes it
+    (`entries` in key order)."""
+    separator = "{\n"
+    for name, value in entries:
+        text = json.dumps(value, indent=1, sort_keys=True).replace("\n", "\n  ")
+        handle.write(f"{separator}  {json.dumps(name)}: {text}")
+        separator = ",\n"
+    handle.write("{}" if separator == "{\n" else "\n }")
 
 
 def from_captions(text: str, base: Transcript) -> Transcript:

@@ -29,7 +29,7 @@ REGISTRY_FILE = Path("transcripts") / "registry.json"
 PODCAST_NAMESPACE = uuid.UUID("ead4c236-bf58-58c6-a2c6-a6b28d128cb6")
 
 
-@dataclass
+@dataclass(slots=True)  # one per episode ever built is loaded by every build
 class Identity:
     slug: str
     guid: str

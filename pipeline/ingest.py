@@ -9,16 +9,19 @@ reported as one Problem line and skipped; the other episodes are still ingested.
 from __future__ import annotations
 
 import datetime as dt
+import os
 import re
 import time
-from collections import defaultdict
+from collections.abc import Iterator, MutableMapping
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from email.utils import parsedate_to_datetime
 from pathlib import Path
 
+import orjson
+
 from pipeline import media
-from pipeline.catalogue import Catalogue
+from pipeline.catalogue import Catalogue, Column
 from pipeline.config import ArchiveConfig, Sidecar, load_sidecar
 from pipeline.errors import ConfigError, DuplicateError, MediaError, Problem, WijkError, shown_path
 from pipeline.identity import Identity, Registry, without_date
@@ -41,14 +44,19 @@ Inspected = tuple[MediaInfo, FileTags] | WijkError | OSError
 
 @dataclass
 class Inventory:
-    """The result of ingest: good episodes, and a line for every problem."""
+    """The result of ingest: good episodes, and a line for every problem. What registering
+    needs of each episode (its identity, the names seen) is kept beside the catalogue."""
 
     episodes: Catalogue = field(default_factory=Catalogue)  # on disk, oldest first
     problems: list[Problem] = field(default_factory=list)
-    identities: dict[str, Identity] = field(default_factory=dict)  # by slug
     cache: MediaCache = field(default_factory=MediaCache)
-    stems: set[str] = field(default_factory=set)  # every name seen, good or bad
     inspected: dict[Path, Inspected] = field(default_factory=dict)  # probed ahead, in parallel
+    identities: Identities = field(init=False)  # by slug
+    stems: Column = field(init=False)  # every name seen, good or bad (the keys)
+
+    def __post_init__(self) -> None:
+        self.identities = Identities(self.episodes.column("identity"))
+        self.stems = self.episodes.column("stem")
 
     @property
     def errors(self) -> list[Problem]:
@@ -59,25 +67,83 @@ class Inventory:
         return [p for p in self.problems if not p.fatal]
 
 
-@dataclass
-class _Entry:
-    """The files sharing one stem: media files and at most one sidecar."""
+class Identities(MutableMapping[str, Identity]):
+    """Identities by slug, in a column beside the catalogue (as JSON)."""
 
-    stem: str
-    media: list[Path] = field(default_factory=list)
-    sidecars: list[Path] = field(default_factory=list)
+    def __init__(self, column: Column) -> None:
+        self.column = column
+
+    def __getitem__(self, slug: str) -> Identity:
+        text = self.column[slug]
+        assert text is not None
+        return Identity(**orjson.loads(text))
+
+    def __setitem__(self, slug: str, identity: Identity) -> None:
+        self.column[slug] = orjson.dumps(identity).decode()  # orjson writes dataclasses
+
+    def __delitem__(self, slug: str) -> None:
+        del self.column[slug]
+
+    def __contains__(self, slug: object) -> bool:
+        return slug in self.column
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self.column)
+
+    def __len__(self) -> int:
+        return len(self.column)
+
+    def clear(self) -> None:
+        self.column.clear()
+
+
+@dataclass(slots=True)  # one per episode lives through ingest: names as text, not Paths
+class _Entry:
+    """The files sharing one stem: media files and at most one sidecar, by their names inside
+    episodes/ (in order; `paths` makes them whole)."""
+
+    names: list[str] = field(default_factory=list)
+
+    @property
+    def stem(self) -> str:
+        return _split(self.names[0])[1]
+
+    @property
+    def media(self) -> list[str]:
+        return [name for name in self.names if _suffix(name) in media.MEDIA_EXTENSIONS]
+
+    @property
+    def sidecars(self) -> list[str]:
+        return [name for name in self.names if _suffix(name) in SIDECAR_SUFFIXES]
+
+    def paths(self, folder: Path, names: list[str]) -> list[Path]:
+        return [folder / name for name in names]
+
+
+def _split(relative: str) -> tuple[str, str, str]:
+    """A name inside episodes/ as its folder, stem and suffix, as Path would split it (but
+    without interning every part: thousands of names)."""
+    folder, _, name = relative.rpartition("/")
+    dot = name.rfind(".")
+    if 0 < dot < len(name) - 1:
+        return folder, name[:dot], name[dot:]
+    return folder, name, ""
+
+
+def _suffix(relative: str) -> str:
+    return _split(relative)[2].lower()
 
 
 def ingest(root: Path, config: ArchiveConfig, registry: Registry | None = None) -> Inventory:
     """Read every episode under `root/episodes/`, in a stable order."""
     registry = registry or Registry.load(root)
     inventory = Inventory(cache=MediaCache.load(root))
-    seen_audio: dict[str, Path] = {}
+    seen_audio = inventory.episodes.column("audio")  # audio hash -> the first file with it
     folder = root / EPISODES_DIR
     entries = find_entries(folder, inventory)
     inventory.inspected = _inspect_new(root, entries, inventory.cache)
     for entry in entries:
-        inventory.stems.add(entry.stem)
+        inventory.stems[entry.stem] = None
         try:
             episode, identity = read_entry(root, entry, config, registry, inventory, seen_audio)
         except MediaError as error:
@@ -99,7 +165,9 @@ def ingest(root: Path, config: ArchiveConfig, registry: Registry | None = None) 
 def _inspect_new(root: Path, entries: list[_Entry], cache: MediaCache) -> dict[Path, Inspected]:
     """Probe every media file the cache doesn't know, a few at a time (ffprobe and ffmpeg are
     separate processes, so threads keep every core busy). Errors are kept for their episode."""
-    new = [path for entry in entries for path in entry.media if not _cached(root, path, cache)]
+    folder = root / EPISODES_DIR
+    new = [path for entry in entries for path in entry.paths(folder, entry.media)
+           if not _cached(root, path, cache)]
     if len(new) < 2:
         return {}
     with ThreadPoolExecutor(max_workers=min(len(new), usable_cores() + 1)) as pool:
@@ -139,32 +207,37 @@ def find_entries(folder: Path, inventory: Inventory) -> list[_Entry]:
     """Group the files under `folder` by stem; ignore temp files and everything not media."""
     if not folder.is_dir():
         raise ConfigError("no episodes/ folder: create it and drop media files into it", folder)
-    entries: dict[Path, _Entry] = defaultdict(lambda: _Entry(stem=""))
-    for path in sorted(folder.rglob("*")):
-        if not path.is_file() or TEMPORARY.search(path.name):
-            continue
-        if any(part.startswith(".") for part in path.relative_to(folder).parts):
-            continue
-        suffix = path.suffix.lower()
-        entry = entries[path.with_suffix("")]
-        entry.stem = path.stem
-        if suffix in media.MEDIA_EXTENSIONS:
-            entry.media.append(path)
-        elif suffix in SIDECAR_SUFFIXES:
-            entry.sidecars.append(path)
-    return [entry for entry in entries.values() if entry.media or entry.sidecars]
+    # Names as text (thousands), not Path objects: rglob keeps every path it has yielded.
+    found: list[str] = []  # files, relative to `folder`
+    for directory, folders, files in os.walk(folder):  # symlinked folders are not entered
+        folders[:] = [name for name in folders if not name.startswith(".")]
+        inside = Path(directory).relative_to(folder).as_posix()
+        for name in files:
+            if not TEMPORARY.search(name) and os.path.isfile(os.path.join(directory, name)):
+                found.append(name if inside == "." else f"{inside}/{name}")
+    found.sort(key=lambda relative: relative.split("/"))  # as paths sort: part by part
+    entries: dict[str, _Entry] = {}  # by name without suffix, in the order first seen
+    for relative in found:
+        folder_part, stem, suffix = _split(relative)
+        entry = entries.setdefault(f"{folder_part}/{stem}", _Entry())
+        if suffix.lower() in media.MEDIA_EXTENSIONS or suffix.lower() in SIDECAR_SUFFIXES:
+            entry.names.append(relative)
+    return [entry for entry in entries.values() if entry.names]
 
 
 def read_entry(root: Path, entry: _Entry, config: ArchiveConfig, registry: Registry,
-               inventory: Inventory, seen_audio: dict[str, Path]) -> tuple[Episode, Identity]:
+               inventory: Inventory, seen_audio: Column) -> tuple[Episode, Identity]:
     """One episode from its media file(s) and sidecar; raises WijkError for the problem line."""
-    if len(entry.sidecars) > 1:
-        raise ConfigError("two sidecars for one episode: keep either .yaml or .yml", entry.sidecars[1])
-    sidecar_path = entry.sidecars[0] if entry.sidecars else None
+    folder = root / EPISODES_DIR
+    sidecars = entry.paths(folder, entry.sidecars)
+    if len(sidecars) > 1:
+        raise ConfigError("two sidecars for one episode: keep either .yaml or .yml", sidecars[1])
+    sidecar_path = sidecars[0] if sidecars else None
     sidecar = load_sidecar(sidecar_path) if sidecar_path else Sidecar()
     if not entry.media:
         return _remote_video(root, entry.stem, sidecar_path, sidecar, config, registry, inventory)
-    files = [_read_media(root, path, inventory, seen_audio) for path in _by_preference(entry.media)]
+    files = [_read_media(root, path, inventory, seen_audio)
+             for path in _by_preference(entry.paths(folder, entry.media))]
     main, tags = files[0]
     identity = registry.resolve(stem=entry.stem, feed_url=_feed_url(config),
                                 audio_hash=main.info.audio_hash, pinned_guid=sidecar.guid,
@@ -189,13 +262,14 @@ def _by_preference(paths: list[Path]) -> list[Path]:
 
 
 def _read_media(root: Path, path: Path, inventory: Inventory,
-                seen_audio: dict[str, Path]) -> tuple[MediaFile, FileTags]:
+                seen_audio: Column) -> tuple[MediaFile, FileTags]:
     info, tags = inventory.cache.lookup(root, path) or _inspected(path, inventory)
     inventory.cache.store(root, path, info, tags)
-    if info.audio_hash in seen_audio:
-        raise DuplicateError(
-            f"same audio as {shown_path(root, seen_audio[info.audio_hash])}: remove one of them", path)
-    seen_audio[info.audio_hash] = path
+    first = seen_audio.get(info.audio_hash)
+    if first is not None:
+        raise DuplicateError(f"same audio as {shown_path(root, Path(first))}: remove one of them",
+                             path)
+    seen_audio[info.audio_hash] = str(path)
     for warning in tags.warnings:
         inventory.problems.append(Problem(shown_path(root, path), warning, fatal=False))
     return MediaFile(path=path, info=info), tags

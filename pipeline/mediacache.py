@@ -10,7 +10,6 @@ may be deleted at any time.
 from __future__ import annotations
 
 from dataclasses import asdict, fields
-from functools import lru_cache
 from pathlib import Path
 
 from pipeline.cachedb import CacheTable
@@ -64,10 +63,11 @@ class MediaCache:
         self.table.close()
 
 
-@lru_cache(maxsize=1 << 16)  # looked up three times a build per file; resolving costs syscalls
 def _key(root: Path, media: Path) -> str:
-    """Entries are keyed by the path inside the archive, so a moved archive keeps its cache."""
+    """Entries are keyed by the path inside the archive, so a moved archive keeps its cache.
+    Worked out from the names alone (ingest finds media files under root/episodes/): no
+    system calls, and nothing kept per file."""
     try:
-        return media.resolve().relative_to(root.resolve()).as_posix()
-    except ValueError:
+        return media.relative_to(root).as_posix()
+    except ValueError:  # not under root: by where it really is
         return str(media.resolve())

@@ -22,6 +22,7 @@ from pipeline.errors import Problem, shown_path
 from pipeline.feed import write_feed
 from pipeline.fsutil import temporary_beside, write_bytes
 from pipeline.layout import SiteLayout
+from pipeline.listings import FileSet
 from pipeline.mediatags import read_tags
 from pipeline.model import Episode, MediaFile
 from pipeline.transcripts import TRANSCRIPTS_DIR
@@ -37,7 +38,7 @@ class Published:
 
     episodes: Catalogue = field(default_factory=Catalogue)  # those whose files are all in place
     problems: list[Problem] = field(default_factory=list)
-    files: set[str] = field(default_factory=set)  # paths under site/, as text: thousands
+    files: FileSet = field(default_factory=FileSet)  # paths under site/: thousands, on disk
     written: int = 0
     removed: int = 0
 
@@ -111,14 +112,19 @@ def _place(layout: SiteLayout, relative: PurePosixPath, source: Path, published:
     """Copy `source` to site/`relative` unless an identical copy is already there."""
     published.files.add(str(relative))
     target = layout.path(relative)
-    if target.exists() and _same(source, target):
+    original = source.stat()  # FileNotFoundError: it vanished (publish_assets says so)
+    try:
+        copy = target.stat()
+    except FileNotFoundError:
+        copy = None
+    if copy is not None and _same(source, original, target, copy):
         return
     fd, temporary = temporary_beside(target)
     os.close(fd)
     try:
         shutil.copyfile(source, temporary)
-        stat = source.stat()  # the same mtime lets the next build skip the file
-        os.utime(temporary, ns=(stat.st_atime_ns, stat.st_mtime_ns))
+        # The same modification time lets the next build skip the file.
+        os.utime(temporary, ns=(original.st_atime_ns, original.st_mtime_ns))
         os.replace(temporary, target)
     except BaseException:
         Path(temporary).unlink(missing_ok=True)
@@ -126,9 +132,12 @@ def _place(layout: SiteLayout, relative: PurePosixPath, source: Path, published:
     published.written += 1
 
 
-def _same(source: Path, target: Path) -> bool:
-    """Same size and modification time (copies keep it), else the same bytes."""
-    return filecmp.cmp(source, target, shallow=True)
+def _same(source: Path, original: os.stat_result, target: Path, copy: os.stat_result) -> bool:
+    """Same size and modification time (copies keep it: one stat of each), else the same
+    bytes."""
+    if original.st_size != copy.st_size:
+        return False
+    return original.st_mtime_ns == copy.st_mtime_ns or filecmp.cmp(source, target, shallow=False)
 
 
 def _remove_stale(layout: SiteLayout, published: Published, folders: tuple[str, ...]) -> None:
@@ -136,7 +145,8 @@ def _remove_stale(layout: SiteLayout, published: Published, folders: tuple[str, 
         folder = layout.folder / name
         if not folder.is_dir():
             continue
-        for path in folder.iterdir():
-            if path.is_file() and f"{name}/{path.name}" not in published.files:
-                path.unlink()
-                published.removed += 1
+        with os.scandir(folder) as entries:  # one at a time: tens of thousands
+            for entry in entries:
+                if entry.is_file() and f"{name}/{entry.name}" not in published.files:
+                    os.unlink(entry.path)
+                    published.removed += 1

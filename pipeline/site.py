@@ -22,18 +22,17 @@ text always appear as text, never as markup. A page is only rewritten when its c
 from __future__ import annotations
 
 import hashlib
-import json
 import multiprocessing
+import os
 import re
 import sys
-from array import array
 from collections import deque
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Container, Iterable, Iterator, Mapping, Sequence
 from concurrent.futures import Future, ProcessPoolExecutor
 from contextlib import closing
 from dataclasses import dataclass, field
 from datetime import datetime
-from functools import lru_cache
+from functools import cached_property, lru_cache
 from itertools import chain, islice
 from pathlib import Path, PurePosixPath
 from typing import Any, Literal, NamedTuple
@@ -46,6 +45,7 @@ from pipeline.catalogue import Catalogue
 from pipeline.config import ArchiveConfig
 from pipeline.fsutil import write_cache_text, write_stream_if_changed
 from pipeline.layout import FEED, SiteLayout
+from pipeline.listings import FileSet, Listings
 from pipeline.memo import BuildMemo, code_digest, digest_of
 from pipeline.model import Episode, Segment, Tag, Transcript
 from pipeline.search import start_index_search
@@ -182,44 +182,32 @@ class Mention:
 class Topic:
     """A case or a lesson, with every episode that mentions it, newest first.
 
-    The episodes are kept as columns (card, editor, moment count), not as Mention objects: a
-    large archive's topics list hundreds of thousands of mentions, and a page shows at most
-    2 * TOPIC_PART of them; `mentions` makes those of a page."""
+    Which episodes those are is in the build's listings (on disk): a large archive's topics
+    list hundreds of thousands of mentions, and a page shows at most 2 * TOPIC_PART of them;
+    `mentions` reads those of a page."""
 
     kind: Literal["case", "lesson"]
     id: str
     title: str
     detail: str
     page: PurePosixPath
-    cards: list[EpisodeCard] = field(default_factory=list)
-    editors: bytearray = field(default_factory=bytearray)  # 1: asserted by the editor
-    counts: array[int] = field(default_factory=lambda: array("l"))  # moments in each episode
+    episode_count: int = 0  # episodes that mention it, once they are all listed
+    moment_count: int = 0  # passages in them
+    listings: Listings | None = None  # where its episodes are
     store: MomentStore | None = None  # where the listed episodes' moments are
 
     @property
     def name(self) -> str:
-        """The topic's key in the moments store: case/<id> or lesson/<id>."""
+        """The topic's key in the moments store and the listings: case/<id> or lesson/<id>."""
         return f"{self.kind}/{self.id}"
-
-    @property
-    def episode_count(self) -> int:
-        return len(self.cards)
-
-    @property
-    def moment_count(self) -> int:
-        return sum(self.counts)
-
-    def add(self, card: EpisodeCard, editor: bool, count: int) -> None:
-        """The episode of `card` mentions this topic (cards are added newest first)."""
-        self.cards.append(card)
-        self.editors.append(int(editor))
-        self.counts.append(count)
 
     def mentions(self, span: range) -> list[Mention]:
         """The mentions of the episodes at `span` (positions, newest first); their moments are
         read from the store when shown."""
-        return [Mention(self, self.cards[i], editor=bool(self.editors[i]), count=self.counts[i],
-                        store=self.store) for i in span]
+        assert self.listings is not None
+        return [Mention(self, card, editor=bool(editor), count=count, store=self.store,
+                        found=None if shown is None else [Moment(*m) for m in orjson.loads(shown)])
+                for card, editor, count, shown in self.listings.mentioned(self.name, span)]
 
 
 @dataclass
@@ -230,8 +218,13 @@ class TopicPart:
     number: int
     page: PurePosixPath
     span: range  # the positions of its episodes among the topic's, newest first
-    mentions: list[Mention]
+    topic: Topic
     older: int  # how many older parts the topic has
+
+    @cached_property
+    def mentions(self) -> list[Mention]:
+        """Read from the listings when the page is rendered (not for a page that is kept)."""
+        return self.topic.mentions(self.span)
 
 
 @dataclass(slots=True)
@@ -329,15 +322,15 @@ class EpisodeView:
 CARD_TEXT = 240  # characters of the description a card keeps: it shows at most 220 (macros.card)
 
 
-@dataclass(slots=True)  # one per episode lives through the build: only what the lists show
+@dataclass(slots=True)  # one per episode, kept in the listings (pipeline.listings)
 class EpisodeCard:
     """An episode as the lists and the case and lesson pages show it (macros.card, topic.html).
-    An EpisodeView holds the whole Episode; a build keeps a card of every episode instead."""
+    An EpisodeView holds the whole Episode; the listings keep a card of every episode instead."""
 
     slug: str
     title: str
     key: str | None  # the key of the episode's page: lists that show it are keyed on it
-    layout: SiteLayout
+    page: str  # the episode's page, under site/
     is_video: bool
     kicker: str
     date_text: str
@@ -346,14 +339,10 @@ class EpisodeCard:
     description: list[str]  # the first paragraph's first CARD_TEXT characters, if any
 
     @classmethod
-    def of(cls, view: EpisodeView, key: str | None, layout: SiteLayout) -> EpisodeCard:
-        return cls(view.slug, view.title, key, layout, view.is_video, sys.intern(view.kicker),
-                   sys.intern(view.date_text), sys.intern(view.duration_text), view.status,
+    def of(cls, view: EpisodeView, key: str | None) -> EpisodeCard:
+        return cls(view.slug, view.title, key, str(view.page), view.is_video, view.kicker,
+                   view.date_text, view.duration_text, view.status,
                    [text[:CARD_TEXT] for text in view.description[:1]])
-
-    @property
-    def page(self) -> PurePosixPath:
-        return self.layout.episode_page(self.slug)
 
 
 # --- small formatting helpers -------------------------------------------------------------
@@ -602,10 +591,8 @@ def attach_mentions(view: EpisodeView, tags: list[Tag],
         group = [t for t in tags if t.kind == summary.kind and t.id == summary.id]
         moments = [_moment(view, t, segments) for t in sorted(group, key=lambda t: t.start)
                    if t.source == "text"]
-        mention = Mention(topic, view, editor=any(t.source == "editor" for t in group),
-                          found=moments, count=len(moments))
-        view.mentions.append(mention)
-        topic.add(view, mention.editor, mention.count)
+        view.mentions.append(Mention(topic, view, editor=any(t.source == "editor" for t in group),
+                                     found=moments, count=len(moments)))
 
 
 def _moment(view: EpisodeView, tag: Tag, segments: dict[int, Segment]) -> Moment:
@@ -666,13 +653,15 @@ class _Writer:
     (an episode page's writer), pages are always rendered."""
 
     def __init__(self, layout: SiteLayout, config: ArchiveConfig, result: SiteResult,
-                 memo: BuildMemo | None = None) -> None:
+                 memo: BuildMemo | None = None, files: set[str] | FileSet | None = None) -> None:
         self.layout = layout
         self.config = config
         self.result = result
         self.memo = memo
         self.env = environment()
-        self.files: set[str] = set()  # every file this build wrote or kept, under site/
+        # Every file this build wrote or kept, under site/: a page's few, or the whole site's
+        # in the listings (pipeline.listings: on disk).
+        self.files = files if files is not None else set()
         self.versions = _static_versions()
 
     def page(self, template: str, relative: PurePosixPath, section: str, key: str | None = None,
@@ -709,7 +698,7 @@ class _Writer:
 
     def add(self, done: PageDone) -> None:
         """Count the files a page renderer (perhaps in another process) wrote or kept."""
-        self.files |= done.files
+        self.files.update(done.files)
         self.result.written += done.written
         self.result.unchanged += done.unchanged
 
@@ -767,34 +756,39 @@ def render_site(root: Path, config: ArchiveConfig, episodes: Iterable[Episode], 
     """
     result = SiteResult()
     memo = memo or BuildMemo()
-    writer = _Writer(layout, config, result, memo)
+    listings = Listings()  # on disk: a card per episode, its topics, the files kept
+    writer = _Writer(layout, config, result, memo, files=listings.files)
     topics = topics_of(load_taxonomy(), layout)
     site_key = digest_of(SITE_CODE, config.model_dump(mode="json"))
     planner = _Planner(writer, memo, site_key, getattr(transcripts, "digests", None), tags)
     for topic in topics.values():
-        topic.store = planner.store
+        topic.store, topic.listings = planner.store, listings
     _load_moments.cache_clear()  # a long-running `wijk watch` must not see an older build's
 
     # 1. One page per episode, each as its transcript, tags and metadata say: pages whose
     #    inputs are as last time are kept, the others rendered (by several processes for many).
     #    Episodes are read from the catalogue newest first, one at a time; what the lists
-    #    need of each is kept as a card, and each case and lesson lists the cards it is on.
-    cards: list[EpisodeCard] = []
+    #    need of each is put in the listings as a card, with the cases and lessons it is on.
     plans = (planner.plan(episode_view(layout, e, None))
              for e in Catalogue.of(episodes).newest_first())
     renderer = PageRenderer(layout, config, transcripts, tags)
     with closing(render_pages(renderer, plans, workers)) as rendered:  # workers end with it
         for plan, done in rendered:
-            cards.append(_listed(plan, done, writer, memo, topics))
+            _listed(plan, done, writer, memo, topics, listings)
+    for name, (episode_count, moment_count) in listings.topic_counts().items():
+        kind, _, topic_id = name.partition("/")
+        topics[(kind, topic_id)].episode_count = episode_count
+        topics[(kind, topic_id)].moment_count = moment_count
     tagged = [t for t in topics.values() if t.episode_count]
     # The search index covers episode pages only: Pagefind runs while the overviews render.
-    indexing = start_index_search(layout, {card.slug: card.page for card in cards},
+    indexing = start_index_search(layout, EpisodePages(layout, listings.slugs()),
                                   memo.file_digest, workers=usable_cores())
 
     # 2. Home and overviews, and one page per case and per lesson: each kept when the pages
     #    of the episodes it lists are (no key, so always rendered, without the memo's digests).
-    known = None if any(card.key is None for card in cards) else site_key
-    _render_lists(writer, layout, cards, tagged, _list_key(known, [card.key for card in cards]))
+    known = site_key if listings.keyed() else None
+    _render_lists(writer, layout, listings, tagged,
+                  None if known is None else listings.digest(known))
     for topic in tagged:
         _render_topic(writer, topic, known)
     writer.static()
@@ -806,7 +800,7 @@ def render_site(root: Path, config: ArchiveConfig, episodes: Iterable[Episode], 
 
     # 4. Drop pages of episodes, cases and lessons that are gone (not while Pagefind reads).
     result.removed = _remove_stale(layout, writer.files)
-    planner.store.prune({card.slug for card in cards})
+    planner.store.prune(listings)
     return result
 
 
@@ -836,16 +830,21 @@ class PageDone:
     files: set[str]
     written: int
     unchanged: int
+    shown: dict[str, list[list[Any]]] = field(default_factory=dict)  # moments a topic page shows
 
 
 @dataclass(slots=True)
 class PagePlan:
     """An episode's page, and whether it is kept: `kept` is its mention records as the
-    memo's text, or None when the page is to be rendered."""
+    memo's text, or None when the page is to be rendered. `transcribed` and `tagged`: whether
+    the episode has a current transcript and tags (None: not known here, the renderer's
+    transcripts and tags are asked); a page worker knows only what its plan says."""
 
     view: EpisodeView
     key: str | None  # everything the page is made from (None: no key, always rendered)
     kept: str | None
+    transcribed: bool | None = None
+    tagged: bool | None = None
 
 
 class _Planner:
@@ -860,15 +859,17 @@ class _Planner:
         self.store = MomentStore(writer.layout.root)
 
     def plan(self, view: EpisodeView) -> PagePlan:
-        if self.digests is None:
-            return PagePlan(view, None, None)
         slug = view.episode.slug
+        tagged = slug in self.tag_digests if self.tag_digests is not None else None
+        if self.digests is None:
+            return PagePlan(view, None, None, tagged=tagged)
         tags_key = self.tag_digests.get(slug) if self.tag_digests is not None else \
             (self.tags[slug] if self.tags is not None and slug in self.tags else None)
-        key = _page_key(self.site_key, view, self.digests.get(slug), tags_key)
-        captioned = self.digests.get(slug) is not None
-        return PagePlan(view, key, _kept_page(self.writer, self.memo, view, key, captioned,
-                                              self.store))
+        master = self.digests.get(slug)
+        key = _page_key(self.site_key, view, master, tags_key)
+        return PagePlan(view, key, _kept_page(self.writer, self.memo, view, key,
+                                              master is not None, self.store),
+                        transcribed=slug in self.digests, tagged=tagged)
 
 
 class PageRenderer:
@@ -879,25 +880,39 @@ class PageRenderer:
         self.layout, self.config, self.transcripts, self.tags = layout, config, transcripts, tags
         self._taxonomy: Taxonomy | None = None
 
-    def __call__(self, view: EpisodeView) -> PageDone:
+    def __call__(self, plan: PagePlan) -> PageDone:
         """Render the page, then let the transcript go: the view is left as it came."""
+        view = plan.view
         slug = view.episode.slug
         writer = _Writer(self.layout, self.config, SiteResult())
         self._taxonomy = self._taxonomy or load_taxonomy()
         topics = topics_of(self._taxonomy, self.layout)  # fresh: mentions of this page only
-        read = getattr(self.transcripts, "for_episode", None)  # batch.ArchiveTranscripts
-        transcript = read(view.episode) if read is not None else self.transcripts.get(slug)
-        tags = self.tags[slug] if self.tags is not None and slug in self.tags else None
+        transcript = self._transcript(view.episode) if plan.transcribed is not False else None
+        tags = self._tags(slug) if plan.tagged is not False else None
         _with_transcript(self.layout, view, transcript)
         attach_mentions(view, tags if tags is not None else episode_tags(view.episode, transcript),
                         topics)
         _render_episode(writer, view)
-        MomentStore(self.layout.root).save(slug, view.mentions)
+        shown = MomentStore(self.layout.root).save(slug, view.mentions)
         done = PageDone(slug, view.status, [_mention_record(m) for m in view.mentions],
-                        writer.files, writer.result.written, writer.result.unchanged)
+                        writer.files, writer.result.written, writer.result.unchanged, shown)
         view.transcript, view.blocks, view.anchors, view.mentions = None, [], {}, []
         view.captions = None
         return done
+
+    def _transcript(self, episode: Episode) -> Transcript | None:
+        read = getattr(self.transcripts, "for_episode", None)  # batch.ArchiveTranscripts
+        return read(episode) if read is not None else self.transcripts.get(episode.slug)
+
+    def _tags(self, slug: str) -> list[Tag] | None:
+        """The episode's tags; None if it has none (a worker's copy of pipeline.tag.TagsOnDisk
+        has no digests: its plan said there are tags)."""
+        if self.tags is None:
+            return None
+        try:
+            return self.tags[slug]
+        except KeyError:
+            return None
 
 
 PARALLEL_PAGES = 24  # fewer pages than this are rendered here: starting workers costs a second
@@ -919,7 +934,7 @@ def render_pages(renderer: PageRenderer, plans: Iterable[PagePlan],
         workers = usable_cores() if many else 1
     if workers <= 1:
         for plan in chain(ahead, plans):
-            yield plan, renderer(plan.view) if plan.kept is None else None
+            yield plan, renderer(plan) if plan.kept is None else None
         return
     context = multiprocessing.get_context("spawn")  # not a fork of a process holding locks
     with ProcessPoolExecutor(max_workers=workers, mp_context=context,
@@ -927,7 +942,7 @@ def render_pages(renderer: PageRenderer, plans: Iterable[PagePlan],
         waiting: deque[tuple[PagePlan, Future[PageDone] | None]] = deque()
         for plan in chain(ahead, plans):
             waiting.append((plan, None if plan.kept is not None else
-                            pool.submit(_render_in_worker, plan.view)))
+                            pool.submit(_render_in_worker, plan)))
             while waiting and (len(waiting) > LOOKAHEAD or _ready(waiting[0][1])):
                 yield _finished(waiting.popleft())
         while waiting:
@@ -949,9 +964,9 @@ def _start_renderer(renderer: PageRenderer) -> None:
     _renderer = renderer
 
 
-def _render_in_worker(view: EpisodeView) -> PageDone:
+def _render_in_worker(plan: PagePlan) -> PageDone:
     assert _renderer is not None
-    return _renderer(view)
+    return _renderer(plan)
 
 
 def _kept_page(writer: _Writer, memo: BuildMemo, view: EpisodeView, key: str,
@@ -981,9 +996,9 @@ def _kept_page(writer: _Writer, memo: BuildMemo, view: EpisodeView, key: str,
 
 
 def _listed(plan: PagePlan, done: PageDone | None, writer: _Writer, memo: BuildMemo,
-            topics: dict[tuple[str, str], Topic]) -> EpisodeCard:
-    """Once an episode's page is rendered (`done`) or kept: record it, and keep what the lists
-    and the case and lesson pages show of the episode, on the topics it mentions."""
+            topics: dict[tuple[str, str], Topic], listings: Listings) -> None:
+    """Once an episode's page is rendered (`done`) or kept: record it, and list what the lists
+    and the case and lesson pages show of the episode, with the topics it mentions."""
     view = plan.view
     if done is not None:
         view.known_status, records = done.status, done.mentions
@@ -993,20 +1008,44 @@ def _listed(plan: PagePlan, done: PageDone | None, writer: _Writer, memo: BuildM
                       status=done.status, mentions=orjson.dumps(records).decode())
     else:
         records = _mention_records(plan.kept) or []
-    card = EpisodeCard.of(view, plan.key, writer.layout)
-    _restore_mentions(card, records, topics)
-    return card
+    listings.add(EpisodeCard.of(view, plan.key),
+                 _mentioned(records, topics, done.shown if done is not None else None))
 
 
-def _restore_mentions(card: EpisodeCard, records: list[MentionRecord],
-                      topics: dict[tuple[str, str], Topic]) -> None:
-    """The episode's mentions of cases and lessons, from their records, on the topics (in the
-    order of the cards, which is the order on the topic pages; the episode's own page, which
-    lists them too, is done). Their moments stay in the store until a topic page shows them."""
+def _mentioned(records: list[MentionRecord], topics: dict[tuple[str, str], Topic],
+               shown: dict[str, list[list[Any]]] | None) -> list[tuple[str, int, int, str | None]]:
+    """The episode's mentions of cases and lessons, from their records, as the listings keep
+    them (listed in the order of the cards, which is the order on the topic pages; the
+    episode's own page, which lists them too, is done): topic name, editor, moment count, and
+    the moments a topic page shows as JSON: those of a page rendered now (`shown`), which a
+    full build's topic pages then need not read back one file at a time; for a kept page
+    None, they stay in the store until a topic page shows them. Ids the taxonomy no longer
+    has are left out."""
+    listed = []
     for kind, topic_id, editor, count in records:
-        topic = topics.get((kind, topic_id))
-        if topic is not None:
-            topic.add(card, bool(editor), count)
+        if (kind, topic_id) in topics:
+            name = topics[(kind, topic_id)].name
+            moments = orjson.dumps(shown.get(name, [])).decode() if shown is not None else None
+            listed.append((name, editor, count, moments))
+    return listed
+
+
+class EpisodePages(Mapping[str, str]):
+    """Slug -> episode page (text, under site/), made when asked for: what the search index
+    is given, without a path kept per episode."""
+
+    def __init__(self, layout: SiteLayout, slugs: Iterable[str]) -> None:
+        self.layout = layout
+        self.slugs = list(slugs)
+
+    def __getitem__(self, slug: str) -> str:
+        return str(self.layout.episode_page(slug))
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self.slugs)
+
+    def __len__(self) -> int:
+        return len(self.slugs)
 
 
 # What the memo keeps of a mention: kind, topic id, editor (0 or 1), moment count. A page's
@@ -1040,10 +1079,12 @@ class MomentStore:
     def __init__(self, root: Path) -> None:
         self.folder = root / self.FOLDER
 
-    def save(self, slug: str, mentions: list[Mention]) -> None:
+    def save(self, slug: str, mentions: list[Mention]) -> dict[str, list[list[Any]]]:
+        """Keep the moments of the episode's page that topic pages show; returns them."""
         shown = {m.topic.name: [list(moment) for moment in m.moments[:TOPIC_MOMENTS]]
                  for m in mentions if m.moments}
-        write_cache_text(self.folder / f"{slug}.json", json.dumps(shown, ensure_ascii=False))
+        write_cache_text(self.folder / f"{slug}.json", orjson.dumps(shown).decode())
+        return shown
 
     def has(self, slug: str) -> bool:
         return (self.folder / f"{slug}.json").is_file()
@@ -1051,38 +1092,41 @@ class MomentStore:
     def load(self, slug: str) -> dict[str, list[Moment]]:
         return _load_moments(self.folder / f"{slug}.json")
 
-    def prune(self, slugs: set[str]) -> None:
+    def prune(self, slugs: Container[str]) -> None:
         """Forget episodes that are gone; let go of what this build read."""
         _load_moments.cache_clear()
         if self.folder.is_dir():
-            for path in self.folder.glob("*.json"):
-                if path.stem not in slugs:
-                    path.unlink(missing_ok=True)
+            with os.scandir(self.folder) as entries:  # one at a time: thousands
+                for entry in entries:
+                    slug, suffix = os.path.splitext(entry.name)
+                    if suffix == ".json" and slug not in slugs:
+                        Path(entry.path).unlink(missing_ok=True)
 
 
-@lru_cache(maxsize=2048)  # an episode is listed on up to dozens of topic pages in one build
+@lru_cache(maxsize=256)  # an episode is on up to dozens of topic pages; the newest on most
 def _load_moments(path: Path) -> dict[str, list[Moment]]:
     try:
-        data = json.loads(path.read_text(encoding="utf-8"))
+        data = orjson.loads(path.read_bytes())
         return {name: [Moment(*moment) for moment in moments] for name, moments in data.items()}
     except (OSError, ValueError, TypeError, AttributeError):
         return {}
 
 
-def _render_lists(writer: _Writer, layout: SiteLayout, cards: list[EpisodeCard],
+def _render_lists(writer: _Writer, layout: SiteLayout, listings: Listings,
                   tagged: list[Topic], key: str | None) -> None:
-    audio = [card for card in cards if not card.is_video][:LATEST]
-    video = [card for card in cards if card.is_video][:LATEST]
+    """Home and the overviews; `listings` are streamed (the episode list) a card at a time."""
+    audio = listings.latest(video=False, count=LATEST)
+    video = listings.latest(video=True, count=LATEST)
     cases = [t for t in tagged if t.kind == "case"]
     lessons = [t for t in tagged if t.kind == "lesson"]
     cover = layout.cover(Path(writer.config.image))
     has_cover = layout.path(cover).is_file()
     key = _list_key(key, [has_cover])
     writer.page("home.html", layout.home_page(), "home", key=key, latest_audio=audio,
-                latest_video=video, episode_count=len(cards),
+                latest_video=video, episode_count=len(listings),
                 cover=cover if has_cover else None)
     writer.page("episodes.html", layout.episodes_index(), "afleveringen", key=key, stream=True,
-                episodes=cards)
+                episodes=listings)
     writer.page("topics.html", layout.cases_index(), "case", key=key, topics=cases, kind="case")
     writer.page("topics.html", layout.lessons_index(), "lesson", key=key, topics=lessons,
                 kind="lesson")
@@ -1094,7 +1138,7 @@ def topic_parts(topic: Topic, layout: SiteLayout) -> Iterator[TopicPart]:
     """The pages of a case or lesson: its own page with the newest TOPIC_PART to
     2 * TOPIC_PART - 1 episodes, then older parts of TOPIC_PART each, counted from the oldest
     episode. A new episode changes the topic's own page only: older parts stay as they are.
-    One part at a time: a part's mentions are made when it is reached."""
+    One part at a time: a part's mentions are read when its page is rendered."""
     count = topic.episode_count
     older = max(0, count // TOPIC_PART - 1)
     for number in range(older + 1):
@@ -1102,13 +1146,14 @@ def topic_parts(topic: Topic, layout: SiteLayout) -> Iterator[TopicPart]:
         newest = count - number * TOPIC_PART  # where an older part starts, counted from the newest
         span = range(0, count - older * TOPIC_PART) if number == 0 else \
             range(newest, newest + TOPIC_PART)
-        yield TopicPart(number, page, span, topic.mentions(span), older)
+        yield TopicPart(number, page, span, topic, older)
 
 
 def _render_topic(writer: _Writer, topic: Topic, known: str | None) -> None:
     """Each part of a topic, kept while the episodes it shows (and its neighbours) are."""
     def listed(span: range) -> list[Any]:
-        return [(topic.cards[i].key, bool(topic.editors[i])) for i in span]
+        assert topic.listings is not None
+        return topic.listings.listed(topic.name, span)
 
     for part in topic_parts(topic, writer.layout):
         # The topic's own page counts every episode and moment; an older part only its own.
@@ -1124,19 +1169,23 @@ def _render_episode(writer: _Writer, view: EpisodeView) -> None:
         writer.text(view.captions, VttWriter(show_names=True).render(view.transcript))
 
 
-def _remove_stale(layout: SiteLayout, keep: set[str]) -> int:
+def _remove_stale(layout: SiteLayout, keep: Container[str]) -> int:
     """Remove files in the site's own folders that this build did not write; prune folders."""
     removed = 0
     for name in OWN_FOLDERS:
-        folder = layout.folder / name
-        if not folder.is_dir():
-            continue
-        for path in sorted(folder.rglob("*"), reverse=True):
-            if path.is_file() and path.relative_to(layout.folder).as_posix() not in keep:
-                path.unlink()
-                removed += 1
-            elif path.is_dir() and not any(path.iterdir()):
-                path.rmdir()
+        # Folder by folder, deepest first (a list of every path would be tens of thousands).
+        top = layout.folder / name
+        for folder, _folders, files in os.walk(top, topdown=False):
+            inside = Path(folder).relative_to(layout.folder).as_posix()
+            for file in files:
+                if f"{inside}/{file}" not in keep:
+                    os.unlink(os.path.join(folder, file))
+                    removed += 1
+            if folder != str(top) and _empty(folder):
+                os.rmdir(folder)
     return removed
 
 
+def _empty(folder: str) -> bool:
+    with os.scandir(folder) as entries:
+        return next(entries, None) is None

@@ -24,13 +24,14 @@ import json
 import re
 import sys
 import unicodedata
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, MutableMapping, Sequence
 from dataclasses import asdict, dataclass, field
 from functools import lru_cache
 from pathlib import Path
 from typing import Any, TextIO
 
 from pipeline import model
+from pipeline.catalogue import Catalogue
 from pipeline.errors import Problem, shown_path
 from pipeline.fsutil import write_text_if_changed
 from pipeline.memo import BuildMemo, code_digest, digest_of
@@ -688,14 +689,21 @@ TAGGER_CODE = code_digest(Path(__file__), Path(__file__).with_name("taxonomy.py"
 class TagsOnDisk(Mapping[str, list[model.Tag]]):
     """The passages of every tagged episode (slug -> tags), read from its `<slug>.tags.json`
     only when asked for, so an archive's tags are never all in memory at once. `digests`
-    holds each tags file's content digest, enough to tell whether an episode's tags changed."""
+    holds each tags file's content digest, enough to tell whether an episode's tags changed
+    (by slug: a dict, or a column beside the build's catalogue). A copy sent to a page worker
+    has no digests: it is asked only for episodes that have tags."""
 
-    def __init__(self, folder: Path) -> None:
+    def __init__(self, folder: Path,
+                 digests: MutableMapping[str, str | None] | None = None) -> None:
         self.folder = folder
-        self.digests: dict[str, str | None] = {}
+        self.digests: MutableMapping[str, str | None] | None = \
+            digests if digests is not None else {}
+
+    def __getstate__(self) -> dict[str, Any]:
+        return {**self.__dict__, "digests": None}
 
     def __getitem__(self, slug: str) -> list[model.Tag]:
-        if slug not in self.digests:
+        if self.digests is not None and slug not in self.digests:
             raise KeyError(slug)
         tags = read_tags_file(self.folder / f"{slug}.tags.json")
         if tags is None:
@@ -703,13 +711,13 @@ class TagsOnDisk(Mapping[str, list[model.Tag]]):
         return tags
 
     def __contains__(self, slug: object) -> bool:
-        return slug in self.digests
+        return self.digests is not None and slug in self.digests
 
     def __iter__(self) -> Iterator[str]:
-        return iter(self.digests)
+        return iter(self.digests or {})
 
     def __len__(self) -> int:
-        return len(self.digests)
+        return len(self.digests or {})
 
 
 @dataclass
@@ -735,8 +743,9 @@ def tag_archive(root: Path, episodes: Sequence[model.Episode], transcripts: Any,
     tagger: Tagger | None = None
     memo = memo or BuildMemo()
     known = set(load_taxonomy().case_ids)
-    digests = getattr(transcripts, "digests", {})
-    result = Tagged(TagsOnDisk(root / "transcripts"))
+    digests = getattr(transcripts, "digests", None)
+    digests = {} if digests is None else digests
+    result = Tagged(TagsOnDisk(root / "transcripts", Catalogue.of(episodes).column("tags")))
     for episode in episodes:
         editor_cases = [case for case in episode.cases if case in known]
         for unknown in (case for case in episode.cases if case not in known):

@@ -102,12 +102,22 @@ class TranscriptStore:
     def set_aside(self, slug: str) -> list[Path]:
         """An episode left the archive: move its files to removed/ (never delete them)."""
         moved = []
-        for path in sorted(self.folder.glob(f"{slug}.*")):
+        for path in sorted(self._files_of(slug)):
             target = self.folder / REMOVED_DIR / path.name
             target.parent.mkdir(parents=True, exist_ok=True)
             os.replace(path, target)
             moved.append(target)
         return moved
+
+    def _files_of(self, slug: str) -> list[Path]:
+        """`<slug>.*` in transcripts/, read entry by entry (glob lists the whole folder:
+        tens of thousands of files in a large archive, on every build that has an episode
+        whose files were set aside)."""
+        try:
+            with os.scandir(self.folder) as entries:
+                return [Path(entry.path) for entry in entries if entry.name.startswith(f"{slug}.")]
+        except FileNotFoundError:
+            return []
 
     def bring_back(self, slug: str) -> bool:
         """An episode came back: restore its set-aside files unless it has new ones."""

@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import json
 import sqlite3
+from hashlib import sha256
 
 from pipeline.cachedb import CacheTable
+from pipeline.corrections import COPY_FILE, WRITTEN_FILE, WrittenLog
 from pipeline.mediacache import MediaCache
 from pipeline.memo import MEMO_FILE, BuildMemo
 
@@ -137,3 +139,54 @@ def test_a_file_damaged_inside_is_given_up_and_removed(tmp_path):
     again.commit()
     again.close()
     assert CacheTable(path, version=1).get("files", "episode-1") == 2
+
+
+def test_the_written_record_is_read_from_its_copy_and_written_as_json_dumps_would(tmp_path):
+    """transcripts/written.json is read by key from .cache/written.sqlite, copied again when
+    the file is not the one copied, and saved with the bytes json.dumps(indent=1,
+    sort_keys=True) gives: entries recorded now in their place among the others."""
+    folder = tmp_path / "transcripts"
+    folder.mkdir()
+    record = {"files": {f"ep-{n}.vtt": f"{n:064x}" for n in range(30)},
+              "sources": {f"ep-{n}": {"empty": False, "key": f"k{n}"} for n in range(30)}}
+    (folder / WRITTEN_FILE).write_text(json.dumps(record, indent=1, sort_keys=True) + "\n")
+
+    log = WrittenLog(folder)
+    assert log.hashes.get("ep-7.vtt") == f"{7:064x}" and log.sources.get("ep-3")["key"] == "k3"
+    assert (tmp_path / COPY_FILE).is_file() and not isinstance(log.hashes.base, dict)
+    log.record("ep-7.vtt", "edited")  # replaces one
+    log.record("a-first.vtt", "x")  # sorts before all, and after all, and among them
+    log.record("zz-last.vtt", "y")
+    log.record_source("ep-10b", {"empty": True, "key": "new"})
+    log.record_source("ébène", {"key": "é"})  # not ASCII: escaped, sorted by code point
+    log.save()
+    record["files"] |= {"ep-7.vtt": sha256(b"edited").hexdigest(),
+                        "a-first.vtt": sha256(b"x").hexdigest(),
+                        "zz-last.vtt": sha256(b"y").hexdigest()}
+    record["sources"] |= {"ep-10b": {"empty": True, "key": "new"}, "ébène": {"key": "é"}}
+    expected = json.dumps(record, indent=1, sort_keys=True) + "\n"
+    assert (folder / WRITTEN_FILE).read_text() == expected
+
+    again = WrittenLog(folder)  # from the copy, which the save brought up to date
+    assert again.hashes.get("zz-last.vtt") == sha256(b"y").hexdigest()
+    assert again.sources.get("ébène") == {"key": "é"}
+    again.save()  # nothing recorded: the file is left as it is
+    assert (folder / WRITTEN_FILE).read_text() == expected
+
+    del record["files"]["ep-1.vtt"]  # the file changed outside a build (git): copied again
+    (folder / WRITTEN_FILE).write_text(json.dumps(record, indent=1, sort_keys=True) + "\n")
+    third = WrittenLog(folder)
+    assert third.hashes.get("ep-1.vtt") is None and third.hashes.get("ep-2.vtt") == f"{2:064x}"
+
+
+def test_the_written_record_is_parsed_whole_when_there_is_no_copy(tmp_path):
+    folder = tmp_path / "transcripts"
+    folder.mkdir()
+    (folder / WRITTEN_FILE).write_text(json.dumps({"ep-1.vtt": "abc"}))  # the first layout
+    (tmp_path / ".cache").write_text("not a folder")  # no copy can be made
+    log = WrittenLog(folder)
+    assert isinstance(log.hashes.base, dict) and log.hashes.get("ep-1.vtt") == "abc"
+    log.record_source("ep-1", {"key": "k"})
+    log.save()
+    assert json.loads((folder / WRITTEN_FILE).read_text()) == \
+        {"files": {"ep-1.vtt": "abc"}, "sources": {"ep-1": {"key": "k"}}}

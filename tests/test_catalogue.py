@@ -8,6 +8,7 @@ from pathlib import Path
 
 from pipeline import site
 from pipeline.catalogue import Catalogue, feed_date
+from pipeline.listings import Listings
 from pipeline.model import Episode, MediaInfo
 
 UTC = dt.UTC
@@ -86,8 +87,8 @@ class Renderer:
     """Stands in for site.PageRenderer (picklable, for the worker processes): what's tested
     here is render_pages' order and window, not the page."""
 
-    def __call__(self, view: str) -> str:
-        return f"rendered {view}"
+    def __call__(self, plan: site.PagePlan) -> str:
+        return f"rendered {plan.view}"
 
 
 def test_pages_come_back_in_order_however_they_are_rendered():
@@ -100,3 +101,47 @@ def test_pages_come_back_in_order_however_they_are_rendered():
         assert [plan for plan, _done in came_back] == plans
         assert [done for _plan, done in came_back] == \
             [None if plan.kept else f"rendered {plan.view}" for plan in plans]
+
+
+def test_a_column_keeps_a_value_per_slug_beside_the_catalogue():
+    catalogue = Catalogue(tricky())
+    masters, tags = catalogue.column("masters"), catalogue.column("tags")
+    masters["b-same"], masters["a-same"], tags["a-same"] = "m-b", None, "t-a"
+    assert masters["b-same"] == "m-b" and masters.get("a-same") is None and "a-same" in masters
+    assert "b-same" not in tags and tags.get("b-same") is None and len(masters) == 2
+    assert list(masters) == ["a-same", "b-same"] and dict(tags) == {"a-same": "t-a"}
+    masters["b-same"] = "m-b2"
+    del masters["a-same"]
+    assert dict(masters) == {"b-same": "m-b2"}
+
+
+def card(number: int) -> site.EpisodeCard:
+    return site.EpisodeCard(f"ep-{number}", f"Aflevering {number}", f"key-{number}",
+                            f"afleveringen/ep-{number}/index.html", number % 3 == 0, "Podcast",
+                            "", "", None, [])
+
+
+def test_listings_give_back_cards_in_order_and_each_topics_episodes_by_part():
+    """Cards come back in the order they were listed (newest first); a topic's episodes, by
+    their positions among its own; the keys digested in order."""
+    listings = Listings()
+    for number in range(120):
+        lesson = [("lesson/b", 1, 0, "[]")] if number % 5 == 0 else []
+        listings.add(card(number), [("case/a", number % 2, number, None), *lesson])
+    assert len(listings) == 120 and [c.slug for c in listings] == [f"ep-{n}" for n in range(120)]
+    assert [c.slug for c in listings.latest(video=True, count=3)] == ["ep-0", "ep-3", "ep-6"]
+    assert [c.slug for c in listings.latest(video=False, count=2)] == ["ep-1", "ep-2"]
+    assert "ep-7" in listings and "ep-700" not in listings and listings.keyed()
+    assert listings.topic_counts() == {"case/a": (120, sum(range(120))), "lesson/b": (24, 0)}
+    part = list(listings.mentioned("lesson/b", range(2, 5)))
+    assert [(c.slug, editor, moments, shown) for c, editor, moments, shown in part] == \
+        [("ep-10", 1, 0, "[]"), ("ep-15", 1, 0, "[]"), ("ep-20", 1, 0, "[]")]
+    assert listings.listed("case/a", range(3, 5)) == [("key-3", True), ("key-4", False)]
+    before = listings.digest("site")
+    other = Listings()
+    for number in [1, 0, *range(2, 120)]:  # two swapped: another order, another digest
+        other.add(card(number))
+    assert other.digest("site") != before and listings.digest("site") == before
+    listings.files.update(["a/index.html", "b.css"])
+    listings.files.add("a/index.html")
+    assert "b.css" in listings.files and "c" not in listings.files and len(listings.files) == 2

@@ -99,7 +99,7 @@ def test_a_new_shard_count_replaces_every_shard_and_the_old_unsharded_index(tmp_
 
 def test_a_failing_indexer_is_one_problem_line_and_is_tried_again(tmp_path, monkeypatch):
     layout, pages = make_site(tmp_path, {"ep-1": "wijkteam"})
-    monkeypatch.setattr(search.sys, "executable", str(tmp_path / "no-python"))
+    monkeypatch.setattr(search, "_pagefind", lambda: [str(tmp_path / "no-pagefind")])
     failed = index_search(layout, pages, digest)
     assert failed.indexed == 0 and len(failed.problems) == 1
     assert failed.problems[0].startswith("search index not built for shard 01-00:")
@@ -108,7 +108,7 @@ def test_a_failing_indexer_is_one_problem_line_and_is_tried_again(tmp_path, monk
     assert index_search(layout, pages, digest).indexed == 1  # not recorded as done before
 
     layout.path(pages["ep-1"]).write_text(PAGE.format(title="ep-1", text="buurtkamer"))
-    monkeypatch.setattr(search.sys, "executable", str(tmp_path / "no-python"))
+    monkeypatch.setattr(search, "_pagefind", lambda: [str(tmp_path / "no-pagefind")])
     assert len(index_search(layout, pages, digest).problems) == 1
     assert shards_on_disk(layout) == {"01-00": ""}  # the last index is still searched
     monkeypatch.undo()
