@@ -59,8 +59,8 @@ class ArchiveTranscripts:
         self.digests: MutableMapping[str, str | None] | None = self._episodes.column("masters")
 
     def __getstate__(self) -> dict[str, Any]:
-        """What a page worker gets: no catalogue and no digests (it is sent the episode of
-        each page it renders, and only pages of episodes with a transcript)."""
+        """What a page worker gets: no catalogue and no digests (it is sent each page's
+        episode, and the page's plan says whether the episode has a transcript)."""
         return {**self.__dict__, "_episodes": None, "digests": None}
 
     def __contains__(self, slug: str) -> bool:

@@ -202,8 +202,8 @@ class Topic:
         return f"{self.kind}/{self.id}"
 
     def mentions(self, span: range) -> list[Mention]:
-        """The mentions of the episodes at `span` (positions, newest first); their moments are
-        read from the store when shown."""
+        """The mentions of the episodes at `span` (positions, newest first); their moments come
+        with them for pages rendered in this build, else are read from the store when shown."""
         assert self.listings is not None
         return [Mention(self, card, editor=bool(editor), count=count, store=self.store,
                         found=None if shown is None else [Moment(*m) for m in orjson.loads(shown)])

@@ -714,10 +714,10 @@ class TagsOnDisk(Mapping[str, list[model.Tag]]):
         return self.digests is not None and slug in self.digests
 
     def __iter__(self) -> Iterator[str]:
-        return iter(self.digests or {})
+        return iter(self.digests if self.digests is not None else {})
 
     def __len__(self) -> int:
-        return len(self.digests or {})
+        return len(self.digests) if self.digests is not None else 0
 
 
 @dataclass
