@@ -36,6 +36,7 @@ class Catalogue:
         self._db.executescript("""
             PRAGMA journal_mode = OFF;
             PRAGMA synchronous = OFF;
+            PRAGMA cache_size = -512;  -- KiB: read in order, a small cache will do
             CREATE TABLE episodes (
                 slug TEXT PRIMARY KEY,
                 date REAL,          -- POSIX time; NULL for an undated episode
