@@ -4,8 +4,8 @@ Ten thousand Episodes (paths, media facts, sidecar fields) would be tens of mega
 through the whole build. Ingest puts each episode here as it is read; the later stages read
 them back in the order they need (oldest first for transcription and tagging, newest first
 for the site and the feed), so a build's memory does not grow with the archive. The store is
-a private temporary SQLite database: SQLite keeps at most its page cache (2 MB) in memory and
-deletes the file when the build ends, or when the process dies.
+a private temporary SQLite database: SQLite keeps at most its page cache (512 KiB) in memory
+and deletes the file when the build ends, or when the process dies.
 """
 
 from __future__ import annotations
@@ -31,12 +31,8 @@ class Catalogue:
     they did on the list ingest used to return."""
 
     def __init__(self, episodes: Iterable[Episode] = ()) -> None:
-        # "": a private temporary database on disk, removed when the connection closes.
-        self._db = sqlite3.connect("", check_same_thread=False)
+        self._db = private_database()
         self._db.executescript("""
-            PRAGMA journal_mode = OFF;
-            PRAGMA synchronous = OFF;
-            PRAGMA cache_size = -512;  -- KiB: read in order, a small cache will do
             CREATE TABLE episodes (
                 slug TEXT PRIMARY KEY,
                 date REAL,          -- POSIX time; NULL for an undated episode
@@ -170,6 +166,16 @@ class Column(MutableMapping[str, str | None]):
 
     def clear(self) -> None:
         self._db.execute("DELETE FROM facts WHERE name = ?", (self.name,))
+
+
+def private_database() -> sqlite3.Connection:
+    """A private temporary database on disk ("" to SQLite), removed when the connection is
+    closed or the process ends; nothing in it needs to survive a crash. Its page cache is
+    small: what a build keeps here is read in order, or by key once."""
+    db = sqlite3.connect("", check_same_thread=False)
+    db.executescript("PRAGMA journal_mode = OFF; PRAGMA synchronous = OFF; "
+                     "PRAGMA cache_size = -512;")  # KiB; SQLite's default is 2 MB
+    return db
 
 
 def feed_date(date: dt.datetime) -> dt.datetime:

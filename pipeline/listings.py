@@ -16,13 +16,15 @@ import sqlite3
 from collections.abc import Iterable, Iterator
 from typing import Any
 
+from pipeline.catalogue import private_database
+
 
 class Listings:
     """Cards in the order they are added (the site adds them newest first), the topics each
     episode is mentioned in, and the files a build wrote or kept under site/."""
 
     def __init__(self) -> None:
-        self._db = _private_database()
+        self._db = private_database()
         self._db.executescript("""
             CREATE TABLE cards (
                 position INTEGER PRIMARY KEY,  -- 0: the newest episode
@@ -104,20 +106,21 @@ class Listings:
                   span: range) -> Iterator[tuple[Any, int, int, str | None]]:
         """The topic's episodes at `span` (positions among its own, newest first): (card,
         editor, moment count, the moments shown or None) each."""
-        rows = self._db.execute(
-            "SELECT c.card, m.editor, m.moments, m.shown FROM mentions m JOIN cards c "
-            "ON c.position = m.position WHERE m.topic = ? ORDER BY m.position "
-            "LIMIT ? OFFSET ?", (topic, len(span), span.start))
+        rows = self._mentions("c.card, m.editor, m.moments, m.shown", topic, span)
         return ((pickle.loads(card), editor, moments, shown)
                 for card, editor, moments, shown in rows)
 
     def listed(self, topic: str, span: range) -> list[tuple[str | None, bool]]:
         """The page key and editor flag of the topic's episodes at `span`."""
-        rows = self._db.execute(
-            "SELECT c.key, m.editor FROM mentions m JOIN cards c ON c.position = m.position "
+        rows = self._mentions("c.key, m.editor", topic, span)
+        return [(key, bool(editor)) for key, editor in rows]
+
+    def _mentions(self, columns: str, topic: str, span: range) -> sqlite3.Cursor:
+        """`columns` of the topic's mentions (m) and their cards (c) at `span`."""
+        return self._db.execute(
+            f"SELECT {columns} FROM mentions m JOIN cards c ON c.position = m.position "
             "WHERE m.topic = ? ORDER BY m.position LIMIT ? OFFSET ?",
             (topic, len(span), span.start))
-        return [(key, bool(editor)) for key, editor in rows]
 
     def _cards(self, query: str, *parameters: Any) -> Iterator[Any]:
         return (pickle.loads(card) for (card,) in self._db.execute(query, parameters))
@@ -128,7 +131,7 @@ class FileSet:
     a private temporary one of its own."""
 
     def __init__(self, db: sqlite3.Connection | None = None) -> None:
-        self._db = db if db is not None else _private_database()
+        self._db = db if db is not None else private_database()
         self._db.execute("CREATE TABLE IF NOT EXISTS files (path TEXT PRIMARY KEY) WITHOUT ROWID")
 
     def add(self, path: str) -> None:
@@ -144,11 +147,3 @@ class FileSet:
     def __len__(self) -> int:
         return self._db.execute("SELECT count(*) FROM files").fetchone()[0]
 
-
-def _private_database() -> sqlite3.Connection:
-    """A private temporary database on disk ("" to SQLite), removed when the connection is
-    closed or the process ends; nothing in it needs to survive a crash."""
-    db = sqlite3.connect("", check_same_thread=False)
-    db.executescript("PRAGMA journal_mode = OFF; PRAGMA synchronous = OFF; "
-                     "PRAGMA cache_size = -512;")  # KiB: read in order, a small cache will do
-    return db
