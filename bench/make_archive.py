@@ -150,7 +150,7 @@ def read_archive(root: Path) -> list[Episode]:
     inventory = ingest(root, config, registry)
     if inventory.problems:
         raise SystemExit("\n".join(str(problem) for problem in inventory.problems))
-    for identity in inventory.identities.values():
+    for identity in inventory.identities.every():
         registry.record(identity)
     registry.save()
     return inventory.episodes

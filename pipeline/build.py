@@ -62,6 +62,7 @@ def run(root: Path, strict: bool = False, force: bool = False, wait: bool = Fals
 
         # 1. Ingest: media files and sidecars -> Episodes with permanent identities.
         inventory = _ingest(root, config)
+        gc.collect()  # ingest's garbage in cycles: not to be frozen with the rest
         gc.freeze()  # what lives all build (the memo, caches, config): spare it every collection
         result = BuildResult(episodes=inventory.episodes, problems=inventory.problems,
                              strict=strict)
@@ -119,7 +120,7 @@ def _register(root: Path, registry: Registry, inventory: Inventory) -> None:
     """Record new identities; set aside the transcripts of episodes whose files are gone."""
     store = TranscriptStore(root)
     present = inventory.identities  # by slug: every episode ingested (beside the catalogue)
-    for identity in inventory.identities.values():
+    for identity in inventory.identities.every():
         registry.record(identity)
         if store.bring_back(identity.slug):
             click.echo(f"{identity.slug}: back in episodes/, its transcript restored.")

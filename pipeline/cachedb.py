@@ -7,8 +7,8 @@ entry is read when it is asked for, and memory stays the same whatever the archi
 Only a cache: a missing, damaged or locked database, or one of another version, means work is
 done again, never a failed build. Changes become visible together when `commit` is called (a
 killed process leaves the last committed state). Entries not read or written since the table
-was opened can be pruned then: the row ids of those used are kept in a compact array (8 bytes
-an entry) and handed to a temporary table at the commit.
+was opened can be pruned then: the row ids of those used go to a temporary table (on disk),
+a few thousand at a time.
 """
 
 from __future__ import annotations
@@ -23,6 +23,7 @@ import orjson
 
 from pipeline.fsutil import read_cache
 
+USED_BATCH = 4096  # row ids kept in memory before they go to the temporary table
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS entries (
     section TEXT NOT NULL,
@@ -42,7 +43,8 @@ class CacheTable:
         self.version = version
         self._busy = busy_seconds
         self._db: sqlite3.Connection | None = None
-        self._used = array("q")  # row ids read or written since the last commit
+        self._used = array("q")  # row ids read or written since the last commit, not yet
+        # handed to the temporary table `used` (USED_BATCH at a time: memory stays the same)
         self._open()
 
     def _open(self) -> None:
@@ -67,6 +69,7 @@ class CacheTable:
         try:
             db.execute("PRAGMA synchronous = OFF")  # a cache: a power cut only costs work again
             db.execute("PRAGMA temp_store = FILE")
+            db.execute("PRAGMA cache_size = -512")  # KiB, not 2 MB: read by key, once each
             if db.execute("PRAGMA user_version").fetchone()[0] != self.version:
                 db.execute("DROP TABLE IF EXISTS entries")
                 db.execute(f"PRAGMA user_version = {int(self.version)}")
@@ -88,7 +91,7 @@ class CacheTable:
                           (section, name))
         if row is None:
             return None
-        self._used.append(row[0])
+        self._use(row[0])
         try:
             return orjson.loads(row[1])
         except ValueError:
@@ -100,13 +103,13 @@ class CacheTable:
         row = self._query("SELECT rowid, value FROM entries WHERE section = ? AND name = ?",
                           (section, name))
         if row is not None and row[1] == data:
-            self._used.append(row[0])
+            self._use(row[0])
             return False
         written = self._query("INSERT INTO entries VALUES (?, ?, ?) ON CONFLICT (section, name) "
                               "DO UPDATE SET value = excluded.value RETURNING rowid",
                               (section, name, data))
         if written is not None:
-            self._used.append(written[0])
+            self._use(written[0])
         return True
 
     def items(self, section: str) -> Iterator[tuple[str, Any]]:
@@ -149,14 +152,27 @@ class CacheTable:
             return
         try:
             if prune:
-                self._db.executemany("INSERT OR IGNORE INTO used VALUES (?)",
-                                     ((rowid,) for rowid in self._used))
+                self._hand_over_used()
                 self._db.execute("DELETE FROM entries WHERE rowid NOT IN (SELECT id FROM used)")
-                self._db.execute("DELETE FROM used")
+            self._db.execute("DELETE FROM used")
             self._db.execute("COMMIT")
             self._db.execute("BEGIN")
         except sqlite3.Error as error:
             self._give_up(error)
+        self._used = array("q")
+
+    def _use(self, rowid: int) -> None:
+        self._used.append(rowid)
+        if len(self._used) >= USED_BATCH:
+            self._hand_over_used()
+
+    def _hand_over_used(self) -> None:
+        if self._db is not None and self._used:
+            try:
+                self._db.executemany("INSERT OR IGNORE INTO used VALUES (?)",
+                                     ((rowid,) for rowid in self._used))
+            except sqlite3.Error as error:
+                self._give_up(error)
         self._used = array("q")
 
     def close(self) -> None:

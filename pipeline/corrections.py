@@ -19,7 +19,7 @@ from typing import IO, Any
 
 from pipeline.captions import Cue, parse_vtt
 from pipeline.cachedb import CacheTable
-from pipeline.fsutil import atomic_open
+from pipeline.fsutil import atomic_open, file_signature
 from pipeline.model import Segment, Transcript
 
 WRITTEN_FILE = "written.json"
@@ -74,13 +74,13 @@ class WrittenLog:
             for name, value in recorded.changed.items():
                 self._copy.put(section, name, value)
             recorded.base_changed()
-        self._copy.put(COPY_KEY, WRITTEN_FILE, _signature(self.path))
+        self._copy.put(COPY_KEY, WRITTEN_FILE, file_signature(self.path))
         self._copy.commit(prune=False)
 
     def _read(self) -> tuple[Mapping[str, Any], Mapping[str, Any]]:
         """The record, from the copy (made afresh if it is not of the file as it is now), or
         parsed whole if there is no copy to be had."""
-        signature = _signature(self.path)
+        signature = file_signature(self.path)
         if self._copy.get(COPY_KEY, WRITTEN_FILE) != signature:
             hashes, sources = _parsed(self.path)
             self._copy.clear()
@@ -97,14 +97,6 @@ class WrittenLog:
 COPY_FILE = Path(".cache") / "written.sqlite"
 COPY_VERSION = 1
 COPY_KEY = "copy of"  # the section naming the file copied, with its size and time
-
-
-def _signature(path: Path) -> list[int] | str:
-    try:
-        stat = path.stat()
-    except OSError:
-        return "missing"
-    return [stat.st_size, stat.st_mtime_ns]
 
 
 def _parsed(path: Path) -> tuple[dict[str, Any], dict[str, Any]]:

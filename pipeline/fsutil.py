@@ -78,6 +78,16 @@ def write_json(path: Path, data: Any) -> None:
     write_text(path, json.dumps(data, ensure_ascii=False, indent=2, sort_keys=False) + "\n")
 
 
+def file_signature(path: Path) -> str:
+    """A file's size and modification time, to tell whether it is still the one copied or
+    read before ("missing" if there is none)."""
+    try:
+        stat = path.stat()
+    except OSError:
+        return "missing"
+    return f"{stat.st_size} {stat.st_mtime_ns}"
+
+
 def sha256_file(path: Path, chunk: int = 1 << 20) -> str:
     digest = hashlib.sha256()
     with path.open("rb") as handle:
@@ -149,10 +159,23 @@ def archive_lock(root: Path, wait: bool = False) -> Iterator[None]:
 def remove_temporaries(folder: Path) -> int:
     """Delete the temporary files of writes that a killed process never finished."""
     count = 0
-    for directory, _folders, files in os.walk(folder):  # names only: a site has thousands
-        for name in files:
-            path = os.path.join(directory, name)
-            if name.startswith(".") and name[1:].endswith(".tmp") and os.path.isfile(path):
-                os.unlink(path)
-                count += 1
+    for entry in entries_under(folder):
+        name = entry.name
+        if name.startswith(".") and name[1:].endswith(".tmp") and entry.is_file():
+            os.unlink(entry.path)
+            count += 1
     return count
+
+
+def entries_under(folder: str | Path) -> Iterator[os.DirEntry[str]]:
+    """Everything under `folder`, an entry at a time, each folder after what is in it:
+    os.walk lists a whole folder at once, and a site has folders of thousands. Symlinked
+    folders are given but not entered; unreadable folders are passed over."""
+    try:
+        with os.scandir(folder) as entries:
+            for entry in entries:
+                if entry.is_dir(follow_symlinks=False):
+                    yield from entries_under(entry.path)
+                yield entry
+    except OSError:
+        return

@@ -9,10 +9,11 @@ reported as one Problem line and skipped; the other episodes are still ingested.
 from __future__ import annotations
 
 import datetime as dt
+import itertools
 import os
 import re
 import time
-from collections.abc import Iterator, MutableMapping
+from collections.abc import Iterable, Iterator, MutableMapping
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from email.utils import parsedate_to_datetime
@@ -21,7 +22,7 @@ from pathlib import Path
 import orjson
 
 from pipeline import media
-from pipeline.catalogue import Catalogue, Column
+from pipeline.catalogue import Catalogue, Column, private_database
 from pipeline.config import ArchiveConfig, Sidecar, load_sidecar
 from pipeline.errors import ConfigError, DuplicateError, MediaError, Problem, WijkError, shown_path
 from pipeline.identity import Identity, Registry, without_date
@@ -93,31 +94,68 @@ class Identities(MutableMapping[str, Identity]):
     def __len__(self) -> int:
         return len(self.column)
 
+    def every(self) -> Iterator[Identity]:
+        """Each identity, by slug, in one query."""
+        return (Identity(**orjson.loads(text)) for _slug, text in self.column.pairs() if text)
+
     def clear(self) -> None:
         self.column.clear()
 
 
-@dataclass(slots=True)  # one per episode lives through ingest: names as text, not Paths
+@dataclass(slots=True)
 class _Entry:
     """The files sharing one stem: media files and at most one sidecar, by their names inside
-    episodes/ (in order; `paths` makes them whole)."""
+    episodes/ (in order)."""
 
-    names: list[str] = field(default_factory=list)
+    stem: str
+    media: list[str]
+    sidecars: list[str]
 
-    @property
-    def stem(self) -> str:
-        return _split(self.names[0])[1]
 
-    @property
-    def media(self) -> list[str]:
-        return [name for name in self.names if _suffix(name) in media.MEDIA_EXTENSIONS]
+class _Found:
+    """The files found under episodes/, in a private database (ten thousand names held in
+    lists took 3 MB through ingest), read back as entries, in order, as often as asked.
 
-    @property
-    def sidecars(self) -> list[str]:
-        return [name for name in self.names if _suffix(name) in SIDECAR_SUFFIXES]
+    The order is the one ingest always had: the files sorted as paths (part by part), and
+    each stem's entry where its first file comes. A name's sort key is its UTF-8 with NUL for
+    "/" (no name holds a NUL), which SQLite compares as Python compares the parts."""
 
-    def paths(self, folder: Path, names: list[str]) -> list[Path]:
-        return [folder / name for name in names]
+    def __init__(self, names: Iterable[str]) -> None:
+        self._db = private_database()
+        self._db.execute("CREATE TABLE found (stem BLOB, key BLOB, wanted INTEGER)")
+        self._db.executemany("INSERT INTO found VALUES (?, ?, ?)", map(_found_row, names))
+        self._db.execute("""
+            CREATE TABLE entries AS SELECT stem, key FROM (
+                SELECT stem, key, wanted, min(key) OVER (PARTITION BY stem) AS first FROM found)
+            WHERE wanted ORDER BY first, key""")
+        self._db.execute("DROP TABLE found")
+
+    def __iter__(self) -> Iterator[_Entry]:
+        rows = self._db.execute("SELECT stem, key FROM entries ORDER BY rowid")
+        for _stem, group in itertools.groupby(rows, key=lambda row: row[0]):
+            names = [_text(key).replace("\0", "/") for _stem, key in group]
+            yield _Entry(stem=_split(names[0])[1],
+                         media=[name for name in names if _suffix(name) in media.MEDIA_EXTENSIONS],
+                         sidecars=[name for name in names if _suffix(name) in SIDECAR_SUFFIXES])
+
+
+def _found_row(relative: str) -> tuple[bytes, bytes, bool]:
+    folder, stem, suffix = _split(relative)
+    wanted = suffix.lower() in media.MEDIA_EXTENSIONS or suffix.lower() in SIDECAR_SUFFIXES
+    return _bytes(f"{folder}/{stem}"), _bytes(relative.replace("/", "\0")), wanted
+
+
+def _bytes(text: str) -> bytes:
+    """UTF-8, names that aren't (kept by Python as lone surrogates) included, in order."""
+    return text.encode("utf-8", "surrogatepass")
+
+
+def _text(data: bytes) -> str:
+    return data.decode("utf-8", "surrogatepass")
+
+
+def _paths(folder: Path, names: list[str]) -> list[Path]:
+    return [folder / name for name in names]
 
 
 def _split(relative: str) -> tuple[str, str, str]:
@@ -140,7 +178,7 @@ def ingest(root: Path, config: ArchiveConfig, registry: Registry | None = None) 
     inventory = Inventory(cache=MediaCache.load(root))
     seen_audio = inventory.episodes.column("audio")  # audio hash -> the first file with it
     folder = root / EPISODES_DIR
-    entries = find_entries(folder, inventory)
+    entries = find_entries(folder)
     inventory.inspected = _inspect_new(root, entries, inventory.cache)
     for entry in entries:
         inventory.stems[entry.stem] = None
@@ -162,11 +200,12 @@ def ingest(root: Path, config: ArchiveConfig, registry: Registry | None = None) 
     return inventory
 
 
-def _inspect_new(root: Path, entries: list[_Entry], cache: MediaCache) -> dict[Path, Inspected]:
+def _inspect_new(root: Path, entries: Iterable[_Entry],
+                 cache: MediaCache) -> dict[Path, Inspected]:
     """Probe every media file the cache doesn't know, a few at a time (ffprobe and ffmpeg are
     separate processes, so threads keep every core busy). Errors are kept for their episode."""
     folder = root / EPISODES_DIR
-    new = [path for entry in entries for path in entry.paths(folder, entry.media)
+    new = [path for entry in entries for path in _paths(folder, entry.media)
            if not _cached(root, path, cache)]
     if len(new) < 2:
         return {}
@@ -203,33 +242,38 @@ def _still_copying(root: Path, error: MediaError, wait: float = 0.5) -> Problem 
                    "be built once the copy has finished", fatal=True)
 
 
-def find_entries(folder: Path, inventory: Inventory) -> list[_Entry]:
+def find_entries(folder: Path) -> _Found:
     """Group the files under `folder` by stem; ignore temp files and everything not media."""
     if not folder.is_dir():
         raise ConfigError("no episodes/ folder: create it and drop media files into it", folder)
-    # Names as text (thousands), not Path objects: rglob keeps every path it has yielded.
-    found: list[str] = []  # files, relative to `folder`
-    for directory, folders, files in os.walk(folder):  # symlinked folders are not entered
-        folders[:] = [name for name in folders if not name.startswith(".")]
-        inside = Path(directory).relative_to(folder).as_posix()
-        for name in files:
-            if not TEMPORARY.search(name) and os.path.isfile(os.path.join(directory, name)):
-                found.append(name if inside == "." else f"{inside}/{name}")
-    found.sort(key=lambda relative: relative.split("/"))  # as paths sort: part by part
-    entries: dict[str, _Entry] = {}  # by name without suffix, in the order first seen
-    for relative in found:
-        folder_part, stem, suffix = _split(relative)
-        entry = entries.setdefault(f"{folder_part}/{stem}", _Entry())
-        if suffix.lower() in media.MEDIA_EXTENSIONS or suffix.lower() in SIDECAR_SUFFIXES:
-            entry.names.append(relative)
-    return [entry for entry in entries.values() if entry.names]
+    return _Found(_names_under(folder))
+
+
+def _names_under(folder: Path, inside: str = "") -> Iterator[str]:
+    """The files under `folder` (not temporary ones, not in hidden folders), by their names
+    relative to it, an entry at a time (os.walk lists a whole folder; rglob keeps every path
+    it yielded). Symlinked folders are not entered; unreadable ones are passed over."""
+    try:
+        with os.scandir(os.path.join(folder, inside)) as found:
+            for item in found:
+                name = f"{inside}/{item.name}" if inside else item.name
+                try:
+                    if item.is_dir() and not item.is_symlink():
+                        if not item.name.startswith("."):
+                            yield from _names_under(folder, name)
+                    elif item.is_file() and not TEMPORARY.search(item.name):
+                        yield name
+                except OSError:
+                    continue
+    except OSError:
+        return
 
 
 def read_entry(root: Path, entry: _Entry, config: ArchiveConfig, registry: Registry,
                inventory: Inventory, seen_audio: Column) -> tuple[Episode, Identity]:
     """One episode from its media file(s) and sidecar; raises WijkError for the problem line."""
     folder = root / EPISODES_DIR
-    sidecars = entry.paths(folder, entry.sidecars)
+    sidecars = _paths(folder, entry.sidecars)
     if len(sidecars) > 1:
         raise ConfigError("two sidecars for one episode: keep either .yaml or .yml", sidecars[1])
     sidecar_path = sidecars[0] if sidecars else None
@@ -237,7 +281,7 @@ def read_entry(root: Path, entry: _Entry, config: ArchiveConfig, registry: Regis
     if not entry.media:
         return _remote_video(root, entry.stem, sidecar_path, sidecar, config, registry, inventory)
     files = [_read_media(root, path, inventory, seen_audio)
-             for path in _by_preference(entry.paths(folder, entry.media))]
+             for path in _by_preference(_paths(folder, entry.media))]
     main, tags = files[0]
     identity = registry.resolve(stem=entry.stem, feed_url=_feed_url(config),
                                 audio_hash=main.info.audio_hash, pinned_guid=sidecar.guid,

@@ -18,14 +18,17 @@ from __future__ import annotations
 import hashlib
 import json
 import shutil
+import sqlite3
 import subprocess
 import sys
-from collections.abc import Callable, Iterable, Mapping
+import threading
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path, PurePosixPath
 
+from pipeline.catalogue import private_database
 from pipeline.fsutil import read_cache, write_text
 from pipeline.layout import SiteLayout
 
@@ -61,22 +64,57 @@ def shard_of(slug: str, count: int) -> str:
     return f"{count:02x}-{number:02x}"
 
 
-def plan_shards(pages: Mapping[str, PurePosixPath]) -> dict[str, dict[str, PurePosixPath]]:
-    """Episode pages (slug -> page) grouped by shard; empty shards are left out."""
+def plan_shards(pages: Mapping[str, PurePosixPath | str]) -> dict[str, Shard]:
+    """Episode pages (slug -> page) grouped by shard, by name; empty shards are left out."""
     count = shard_count(len(pages))
-    shards: dict[str, dict[str, PurePosixPath]] = {}
-    for slug in sorted(pages):
-        shards.setdefault(shard_of(slug, count), {})[slug] = pages[slug]
-    return dict(sorted(shards.items()))
+    db = private_database()  # which shard each slug is in: not a list per shard in memory
+    db.execute("CREATE TABLE members (shard TEXT, slug TEXT, PRIMARY KEY (shard, slug)) "
+               "WITHOUT ROWID")
+    db.executemany("INSERT OR IGNORE INTO members VALUES (?, ?)",
+                   ((shard_of(slug, count), slug) for slug in pages))
+    names = [name for (name,) in db.execute("SELECT DISTINCT shard FROM members ORDER BY shard")]
+    lock = threading.Lock()  # shards are indexed from several threads; one connection
+    return {name: Shard(db, lock, name, pages) for name in names}
 
 
-def index_search(layout: SiteLayout, pages: Mapping[str, PurePosixPath],
+class Shard(Mapping[str, PurePosixPath | str]):
+    """One shard's pages (slug -> page), by slug, read from the plan when asked for."""
+
+    def __init__(self, db: sqlite3.Connection, lock: threading.Lock, name: str,
+                 pages: Mapping[str, PurePosixPath | str]) -> None:
+        self._db, self._lock, self.name, self._pages = db, lock, name, pages
+
+    def _slugs(self) -> list[str]:
+        with self._lock:
+            rows = self._db.execute("SELECT slug FROM members WHERE shard = ? ORDER BY slug",
+                                    (self.name,)).fetchall()
+        return [slug for (slug,) in rows]
+
+    def __getitem__(self, slug: str) -> PurePosixPath | str:
+        if slug not in self._slugs():
+            raise KeyError(slug)
+        return self._pages[slug]
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._slugs())
+
+    def __len__(self) -> int:
+        return len(self._slugs())
+
+    def items(self) -> Iterator[tuple[str, PurePosixPath | str]]:  # type: ignore[override]
+        return ((slug, self._pages[slug]) for slug in self._slugs())
+
+    def values(self) -> Iterator[PurePosixPath | str]:  # type: ignore[override]
+        return (self._pages[slug] for slug in self._slugs())
+
+
+def index_search(layout: SiteLayout, pages: Mapping[str, PurePosixPath | str],
                  digest: Callable[[Path], str | None], workers: int = 1) -> Indexed:
     """Bring site/pagefind/ up to date with the episode pages (slug -> page under site/)."""
     return start_index_search(layout, pages, digest, workers).result()
 
 
-def start_index_search(layout: SiteLayout, pages: Mapping[str, PurePosixPath],
+def start_index_search(layout: SiteLayout, pages: Mapping[str, PurePosixPath | str],
                        digest: Callable[[Path], str | None], workers: int = 1) -> Future[Indexed]:
     """Start bringing site/pagefind/ up to date; the caller may go on with other pages.
 
@@ -98,7 +136,7 @@ def start_index_search(layout: SiteLayout, pages: Mapping[str, PurePosixPath],
     return future
 
 
-def _index_shards(layout: SiteLayout, shards: dict[str, dict[str, PurePosixPath]],
+def _index_shards(layout: SiteLayout, shards: dict[str, Shard],
                   keys: dict[str, str], stale: list[str], recorded: dict[str, str],
                   workers: int) -> Indexed:
     result = Indexed(kept=len(keys) - len(stale))
@@ -127,7 +165,7 @@ def _index_shards(layout: SiteLayout, shards: dict[str, dict[str, PurePosixPath]
     return result
 
 
-def _shard_key(layout: SiteLayout, members: Mapping[str, PurePosixPath],
+def _shard_key(layout: SiteLayout, members: Mapping[str, PurePosixPath | str],
                digest: Callable[[Path], str | None]) -> str:
     parts = [f"{slug}:{digest(layout.path(page))}" for slug, page in members.items()]
     return hashlib.sha256("\n".join(parts).encode("utf-8")).hexdigest()[:20]
@@ -154,7 +192,8 @@ def _remove_unplanned(folder: Path, planned: set[str]) -> None:
             entry.unlink()
 
 
-def _index_shard(layout: SiteLayout, name: str, members: Mapping[str, PurePosixPath]) -> str | None:
+def _index_shard(layout: SiteLayout, name: str,
+                 members: Mapping[str, PurePosixPath | str]) -> str | None:
     """Run Pagefind over one shard's pages (Dutch stemming from <html lang="nl">); the
     problem as one line, or None. The shard's old folder is replaced only on success."""
     output = layout.search_index() / name
@@ -189,7 +228,7 @@ def _pagefind() -> list[str]:
     return [str(binary)] if binary is not None else [sys.executable, "-m", "pagefind"]
 
 
-def _glob(pages: Iterable[PurePosixPath]) -> str:
+def _glob(pages: Iterable[PurePosixPath | str]) -> str:
     """One Pagefind glob (relative to site/) matching exactly these pages."""
     paths = sorted(str(page) for page in pages)
     return paths[0] if len(paths) == 1 else "{" + ",".join(paths) + "}"

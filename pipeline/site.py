@@ -43,7 +43,7 @@ from markupsafe import Markup, escape
 
 from pipeline.catalogue import Catalogue
 from pipeline.config import ArchiveConfig
-from pipeline.fsutil import write_cache_text, write_stream_if_changed
+from pipeline.fsutil import entries_under, write_cache_text, write_stream_if_changed
 from pipeline.layout import FEED, SiteLayout
 from pipeline.listings import FileSet, Listings
 from pipeline.memo import BuildMemo, code_digest, digest_of
@@ -781,7 +781,7 @@ def render_site(root: Path, config: ArchiveConfig, episodes: Iterable[Episode], 
         topics[(kind, topic_id)].moment_count = moment_count
     tagged = [t for t in topics.values() if t.episode_count]
     # The search index covers episode pages only: Pagefind runs while the overviews render.
-    indexing = start_index_search(layout, EpisodePages(layout, listings.slugs()),
+    indexing = start_index_search(layout, EpisodePages(layout, listings),
                                   memo.file_digest, workers=usable_cores())
 
     # 2. Home and overviews, and one page per case and per lesson: each kept when the pages
@@ -1031,21 +1031,20 @@ def _mentioned(records: list[MentionRecord], topics: dict[tuple[str, str], Topic
 
 
 class EpisodePages(Mapping[str, str]):
-    """Slug -> episode page (text, under site/), made when asked for: what the search index
-    is given, without a path kept per episode."""
+    """Slug -> episode page (text, under site/), made when asked for, of the episodes in the
+    listings: what the search index is given, without a slug or path kept per episode."""
 
-    def __init__(self, layout: SiteLayout, slugs: Iterable[str]) -> None:
-        self.layout = layout
-        self.slugs = list(slugs)
+    def __init__(self, layout: SiteLayout, listings: Listings) -> None:
+        self.layout, self.listings = layout, listings
 
     def __getitem__(self, slug: str) -> str:
         return str(self.layout.episode_page(slug))
 
     def __iter__(self) -> Iterator[str]:
-        return iter(self.slugs)
+        return self.listings.slugs()
 
     def __len__(self) -> int:
-        return len(self.slugs)
+        return len(self.listings)
 
 
 # What the memo keeps of a mention: kind, topic id, editor (0 or 1), moment count. A page's
@@ -1172,17 +1171,15 @@ def _render_episode(writer: _Writer, view: EpisodeView) -> None:
 def _remove_stale(layout: SiteLayout, keep: Container[str]) -> int:
     """Remove files in the site's own folders that this build did not write; prune folders."""
     removed = 0
+    inside = len(str(layout.folder)) + 1  # an entry's path, less this: its name under site/
     for name in OWN_FOLDERS:
-        # Folder by folder, deepest first (a list of every path would be tens of thousands).
-        top = layout.folder / name
-        for folder, _folders, files in os.walk(top, topdown=False):
-            inside = Path(folder).relative_to(layout.folder).as_posix()
-            for file in files:
-                if f"{inside}/{file}" not in keep:
-                    os.unlink(os.path.join(folder, file))
-                    removed += 1
-            if folder != str(top) and _empty(folder):
-                os.rmdir(folder)
+        for entry in entries_under(layout.folder / name):  # each folder after its files
+            if entry.is_dir():
+                if not entry.is_symlink() and _empty(entry.path):
+                    os.rmdir(entry.path)
+            elif entry.path[inside:] not in keep:
+                os.unlink(entry.path)
+                removed += 1
     return removed
 
 

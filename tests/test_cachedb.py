@@ -6,6 +6,7 @@ import json
 import sqlite3
 from hashlib import sha256
 
+from pipeline import cachedb
 from pipeline.cachedb import CacheTable
 from pipeline.corrections import COPY_FILE, WRITTEN_FILE, WrittenLog
 from pipeline.mediacache import MediaCache
@@ -28,6 +29,26 @@ def test_values_survive_a_commit_and_unused_ones_drop_out(tmp_path):
     again.close()
     third = CacheTable(path, version=1)
     assert third.get("pages", "b") is None and third.get("files", "a") == [1, 2, "x"]
+
+
+def test_many_entries_used_are_kept_and_the_others_drop_out(tmp_path, monkeypatch):
+    monkeypatch.setattr(cachedb, "USED_BATCH", 3)  # handed to SQLite a few at a time
+    path = tmp_path / "cache.sqlite"
+    table = CacheTable(path, version=1)
+    for number in range(20):
+        table.put("files", str(number), number)
+    table.commit(prune=False)
+    table.close()
+    again = CacheTable(path, version=1)
+    assert [again.get("files", str(n)) for n in range(0, 20, 2)] == list(range(0, 20, 2))
+    again.put("files", "1", 1)  # the same value: still counts as used
+    again.put("files", "3", 33)
+    again.commit()
+    again.close()
+    third = CacheTable(path, version=1)
+    assert [n for n in range(20) if third.get("files", str(n)) is not None] == \
+        [0, 1, 2, 3, 4, 6, 8, 10, 12, 14, 16, 18]
+    assert third.get("files", "3") == 33
 
 
 def test_what_is_not_committed_is_not_kept(tmp_path):

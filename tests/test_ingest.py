@@ -8,11 +8,13 @@ import os
 import shutil
 import subprocess
 import sys
+from dataclasses import asdict
 from pathlib import Path
 
 import pytest
 
 from pipeline.config import load_archive
+from pipeline.errors import ConfigError
 from pipeline.identity import Identity, Registry, feed_guid
 from pipeline.ingest import ingest
 
@@ -335,11 +337,89 @@ def test_the_registry_finds_and_updates_identities_through_its_index(tmp_path):
     assert registry.find(None, None, "2020-01-01-a").slug == "a"
     renamed = Identity(slug="a", guid="g1", stem="a-nieuw", audio_hash="h1")
     registry.record(renamed)  # the file was renamed: same slug, new stem
-    assert registry.identities == [renamed, registry.identities[1]]
+    assert list(registry.identities) == [renamed, Identity("b", "g2", "b", "h2")]
     assert registry.find(None, None, "a-nieuw") == renamed
     assert registry.find(None, None, "2020-01-01-a") is None
     new = registry.resolve(stem="2021-05-05-b", feed_url="https://example.org/feed.xml",
                            audio_hash="h3")
     assert new.slug == "b-2"  # "b" is taken
     registry.record(new)
-    assert registry.find("h3", None, "x") == new and len(registry.identities) == 3
+    assert registry.find("h3", None, "x") == new and len(registry) == 3
+
+
+def _identities(count: int) -> list[Identity]:
+    return [Identity(slug=f"aflevering-{n:03d}", guid=f"guid-{n}", stem=f"2020-01-01-{n}",
+                     audio_hash=f"hash-{n}", video_url=None if n % 3 else f"https://v.nl/{n}")
+            for n in range(count)]
+
+
+def test_the_registry_file_has_the_bytes_json_dumps_gives_sorted_by_slug(tmp_path):
+    registry = Registry.load(tmp_path)
+    registry.save()  # none yet: the file is still written
+    empty = {"format": 1, "episodes": []}
+    path = tmp_path / "transcripts" / "registry.json"
+    assert path.read_text(encoding="utf-8") == json.dumps(empty, indent=2) + "\n"
+    identities = _identities(5) + [Identity(slug="één", guid="g", stem="één")]
+    for identity in reversed(identities):
+        registry.record(identity)
+    registry.save()
+    expected = {"format": 1, "episodes": [asdict(i) for i in sorted(identities,
+                                                                    key=lambda i: i.slug)]}
+    assert path.read_text(encoding="utf-8") == \
+        json.dumps(expected, ensure_ascii=False, indent=2) + "\n"
+
+
+def test_the_registry_is_read_from_its_copy_until_the_file_changes(tmp_path):
+    registry = Registry.load(tmp_path)
+    for identity in _identities(4):
+        registry.record(identity)
+    registry.save()
+    copy = tmp_path / ".cache" / "registry.sqlite"
+    assert copy.is_file()
+    path = tmp_path / "transcripts" / "registry.json"
+    # The copy answers, not the file: made unreadable as JSON with its size and time kept.
+    saved, stat = path.read_bytes(), path.stat()
+    path.write_bytes(b"x" * len(saved))
+    os.utime(path, ns=(stat.st_atime_ns, stat.st_mtime_ns))
+    again = Registry.load(tmp_path)
+    assert again.find("hash-2", None, "?").slug == "aflevering-002" and len(again) == 4
+    # Edited outside the build (a git pull): copied afresh.
+    data = json.loads(saved)
+    data["episodes"][1]["slug"] = "hernoemd"
+    path.write_text(json.dumps(data, indent=2), encoding="utf-8")
+    edited = Registry.load(tmp_path)
+    assert edited.find("hash-1", None, "?").slug == "hernoemd"
+    assert [i.slug for i in edited.identities] == \
+        ["aflevering-000", "hernoemd", "aflevering-002", "aflevering-003"]  # the file's order
+    path.write_text("{niet af", encoding="utf-8")
+    with pytest.raises(ConfigError, match="damaged episode registry"):
+        Registry.load(tmp_path)
+
+
+def test_a_build_killed_before_saving_leaves_the_copy_as_the_file_is(tmp_path):
+    registry = Registry.load(tmp_path)
+    registry.record(_identities(1)[0])
+    registry.save()
+    registry.record(Identity(slug="nieuw", guid="g-nieuw", stem="nieuw"))
+    registry._db.close()  # what a killed process leaves: the open transaction rolled back
+    assert [i.slug for i in Registry.load(tmp_path).identities] == ["aflevering-000"]
+
+
+def test_the_first_identity_is_the_files_first_after_a_save(tmp_path):
+    """Two identities with one stem (a file renamed to another's old name): the first in
+    registry.json's order wins, whether the registry was just saved or loaded afresh."""
+    registry = Registry.load(tmp_path)
+    registry.record(Identity(slug="zomer", guid="g1", stem="gedeeld", audio_hash="h1"))
+    registry.record(Identity(slug="lente", guid="g2", stem="gedeeld", audio_hash="h2"))
+    assert registry.find(None, None, "gedeeld").slug == "zomer"  # recorded first
+    registry.save()  # sorted by slug: "lente" comes first in the file
+    assert registry.find(None, None, "gedeeld").slug == "lente"
+    assert Registry.load(tmp_path).find(None, None, "gedeeld").slug == "lente"
+
+
+def test_the_registry_works_without_a_usable_cache_folder(tmp_path):
+    (tmp_path / ".cache").write_text("a file where the folder should be", encoding="utf-8")
+    registry = Registry.load(tmp_path)
+    registry.record(_identities(1)[0])
+    registry.save()
+    assert Registry.load(tmp_path).find("hash-0", None, "?").slug == "aflevering-000"

@@ -458,3 +458,29 @@ def test_serve_gives_media_types_and_byte_ranges(tmp_path):
         server.server_close()
     for suffix in (".vtt", ".srt", ".opus", ".m4a", ".webm"):
         assert suffix in MIME_TYPES
+
+
+def test_stale_files_go_and_emptied_folders_with_them(tmp_path):
+    """What the build did not write under the site's own folders is removed, a folder at a
+    time from the deepest; a symlinked folder is not entered; other folders are left."""
+    from pipeline.fsutil import remove_temporaries
+    layout = SiteLayout(tmp_path / "site", "https://example.org/")
+    files = {"afleveringen/a/index.html": "kept", "afleveringen/b/index.html": "stale",
+             "afleveringen/b/deel/2/index.html": "stale", "afleveringen/c/index.html": "kept",
+             "afleveringen/c/oud.html": "stale", "casussen/x/index.html": "kept",
+             "media/a.mp3": "not ours", "afleveringen/.index.html.1234.tmp": "half written"}
+    for name, text in files.items():
+        (layout.folder / name).parent.mkdir(parents=True, exist_ok=True)
+        (layout.folder / name).write_text(text)
+    (tmp_path / "elders").mkdir()
+    (tmp_path / "elders" / "blijft.html").write_text("outside")
+    (layout.folder / "lessen").mkdir()
+    (layout.folder / "lessen" / "link").symlink_to(tmp_path / "elders")
+    assert remove_temporaries(layout.folder) == 1
+    keep = {name for name, text in files.items() if text == "kept"}
+    assert site_module._remove_stale(layout, keep) == 3
+    left = sorted(str(p.relative_to(layout.folder)) for p in layout.folder.rglob("*"))
+    assert left == ["afleveringen", "afleveringen/a", "afleveringen/a/index.html",
+                    "afleveringen/c", "afleveringen/c/index.html", "casussen", "casussen/x",
+                    "casussen/x/index.html", "lessen", "lessen/link", "media", "media/a.mp3"]
+    assert (tmp_path / "elders" / "blijft.html").exists()
