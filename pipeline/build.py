@@ -92,7 +92,7 @@ def run(root: Path, strict: bool = False, force: bool = False, wait: bool = Fals
         result.problems += [Problem(Path(SITE_DIR), message, fatal=False)
                             for message in site.problems]
         # 6. The feed last: it links each episode's page, now in place.
-        feed_changed = publish_feed(root, config, published.episodes)
+        feed_changed = publish_feed(root, config, published.episodes, memo)
         result.changed += (published.written + published.removed + site.written + site.removed
                            + feed_changed)
         memo.save()

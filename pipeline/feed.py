@@ -25,19 +25,26 @@ pages and images exist there, and the byte size of each published media file.
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
+import os
+import pickle
 import re
 from collections.abc import Iterable, Iterator
+from importlib import metadata
 from itertools import islice
-from pathlib import Path
+from pathlib import Path, PurePosixPath
+from stat import S_ISREG
 
 from feedgen.entry import FeedEntry
 from feedgen.feed import FeedGenerator
+from lxml import etree
 
 from pipeline.catalogue import Catalogue, feed_date
 from pipeline.config import ArchiveConfig
 from pipeline.fsutil import write_stream_if_changed
 from pipeline.identity import feed_guid
 from pipeline.layout import FEED, TRANSCRIPT_TYPES, SiteLayout
+from pipeline.memo import BuildMemo, code_digest, digest_of
 from pipeline.model import Episode, MediaFile
 from pipeline.podcast_ext import (
     CORRECTIONS,
@@ -70,6 +77,12 @@ _LABELLED_NUMBER = re.compile(
     r"^\s*(?:aflevering|afl\.?|episode|ep\.?|#)\s*(\d+)\s*[:.\-–—|]?\s*", re.IGNORECASE)
 _BARE_NUMBER = re.compile(r"^\s*(\d+)\s*[:.\-–—|]\s+")
 FEED_CHUNK = 200  # items rendered at a time
+# What made the feed's bytes besides the episodes and settings (feed_key): this code, the
+# names and order of what it links, and the libraries that write the XML.
+_HERE = Path(__file__).parent
+FEED_CODE = code_digest(*(_HERE / name for name in (
+    "feed.py", "podcast_ext.py", "layout.py", "catalogue.py", "model.py", "identity.py")))
+FEED_LIBRARIES = (metadata.version("feedgen"), etree.LXML_VERSION)
 _ITEM_START = b"    <item>"  # as pretty-printed: the channel's children are indented by four
 _CHANNEL_END = b"  </channel>"
 
@@ -83,9 +96,54 @@ def render_feed(config: ArchiveConfig, episodes: Iterable[Episode], layout: Site
     return b"".join(feed_parts(config, episodes, layout, chunk))
 
 
-def write_feed(config: ArchiveConfig, episodes: Iterable[Episode], layout: SiteLayout) -> bool:
-    """Write `site/feed.xml` atomically, and only when its bytes change; True if written."""
-    return write_stream_if_changed(layout.path(FEED), feed_parts(config, episodes, layout))
+def write_feed(config: ArchiveConfig, episodes: Iterable[Episode], layout: SiteLayout,
+               memo: BuildMemo | None = None) -> bool:
+    """Write `site/feed.xml` atomically, and only when its bytes change; True if written.
+
+    With a memo, a feed made from the same key (feed_key) by the last build, and still as it
+    left it, is kept without rendering it (a tenth of a no-op build)."""
+    path = layout.path(FEED)
+    key = feed_key(config, episodes, layout) if memo is not None else ""
+    if memo is not None and memo.unchanged("feed", str(FEED), key, path):
+        return False
+    changed = write_stream_if_changed(path, feed_parts(config, episodes, layout))
+    if memo is not None:
+        memo.made("feed", str(FEED), key, path)
+    return changed
+
+
+def feed_key(config: ArchiveConfig, episodes: Iterable[Episode], layout: SiteLayout) -> str:
+    """A digest of everything the feed is made from: its code and libraries, the archive's
+    settings, and each episode in the feed, in order, with what its item learns of the files
+    under site/ (item_files: whether each is there, and its size)."""
+    digest = hashlib.sha256(digest_of(FEED_CODE, FEED_LIBRARIES,
+                                      config.model_dump(mode="json")).encode("ascii"))
+    site = str(layout.folder)
+    for episode in feed_episodes(episodes):
+        digest.update(pickle.dumps(episode, protocol=pickle.HIGHEST_PROTOCOL))
+        for relative in item_files(episode, layout):
+            digest.update(f"\n{relative} {_file_size(f'{site}/{relative}')}".encode("utf-8"))
+    return digest.hexdigest()
+
+
+def item_files(episode: Episode, layout: SiteLayout) -> list[PurePosixPath]:
+    """Every file under site/ that an episode's item looks at: its page, chapters,
+    transcripts and image (whether each is there), and its media files (their sizes)."""
+    slug = episode.slug
+    return [layout.episode_page(slug), layout.chapters(slug),
+            *(layout.transcript(slug, extension) for extension in TRANSCRIPT_FORMATS),
+            *(layout.episode_image(slug, suffix) for suffix in IMAGE_SUFFIXES),
+            *(layout.media(episode, media) for media in
+              [MediaFile(episode.source, episode.media), *episode.alternates])]
+
+
+def _file_size(path: str) -> int | None:
+    """A regular file's size; None if there is none (as is_file sees it)."""
+    try:
+        stat = os.stat(path)
+    except OSError:
+        return None
+    return stat.st_size if S_ISREG(stat.st_mode) else None
 
 
 def feed_parts(config: ArchiveConfig, episodes: Iterable[Episode], layout: SiteLayout,

@@ -23,6 +23,7 @@ from pipeline.feed import write_feed
 from pipeline.fsutil import temporary_beside, write_bytes
 from pipeline.layout import SiteLayout
 from pipeline.listings import FileSet
+from pipeline.memo import BuildMemo
 from pipeline.mediatags import read_tags
 from pipeline.model import Episode, MediaFile
 from pipeline.transcripts import TRANSCRIPTS_DIR
@@ -80,9 +81,10 @@ def _place_episode(root: Path, layout: SiteLayout, episode: Episode, published: 
         published.files.add(str(layout.chapters(episode.slug)))
 
 
-def publish_feed(root: Path, config: ArchiveConfig, episodes: Iterable[Episode]) -> bool:
+def publish_feed(root: Path, config: ArchiveConfig, episodes: Iterable[Episode],
+                 memo: BuildMemo | None = None) -> bool:
     """The feed last: every file it links to is in place by now. True if it changed."""
-    return write_feed(config, episodes, SiteLayout(root, config.base_url))
+    return write_feed(config, episodes, SiteLayout(root, config.base_url), memo)
 
 
 def _media_files(episode: Episode) -> list[MediaFile]:

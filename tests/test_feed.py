@@ -27,6 +27,7 @@ from pipeline.feed import feed_title, render_feed, write_feed
 from pipeline.identity import feed_guid
 from pipeline.ingest import ingest
 from pipeline.layout import FEED, SiteLayout
+from pipeline.memo import BuildMemo
 from pipeline.model import Chapter, Episode
 
 REPO = Path(__file__).resolve().parent.parent
@@ -423,6 +424,59 @@ def test_write_feed_leaves_an_unchanged_feed_alone(tmp_path):
     assert write_feed(site.config, retitled, site.layout) is True
     assert b"(herzien)" in site.feed.read_bytes()
     assert not list(site.feed.parent.glob(".feed.xml.*"))  # no temporary files left
+
+
+def test_a_feed_made_from_the_same_key_is_kept_without_rendering(tmp_path, monkeypatch):
+    site = publish_site(copy_demo(tmp_path / "archive"))
+    memo = BuildMemo(site.root)
+    assert write_feed(site.config, site.episodes, site.layout, memo) is False  # same bytes
+    rendered = feed.feed_parts
+
+    def kept(*args, **kwargs):
+        raise AssertionError("rendered again")
+
+    monkeypatch.setattr(feed, "feed_parts", kept)
+    assert write_feed(site.config, site.episodes, site.layout, memo) is False
+    # Each thing an item depends on makes the key another, and the feed is made again.
+    monkeypatch.setattr(feed, "feed_parts", rendered)
+    episode = next(e for e in local(site) if e.slug == "kijk-in-de-kernen")
+    vtt = site.layout.path(site.layout.transcript(episode.slug, "vtt"))
+    vtt.unlink()
+    assert write_feed(site.config, site.episodes, site.layout, memo) is True
+    assert b"kijk-in-de-kernen.vtt" not in site.feed.read_bytes()
+    media = site.layout.path(site.layout.media(episode))
+    with media.open("ab") as handle:
+        handle.write(b"\0" * 7)
+    assert write_feed(site.config, site.episodes, site.layout, memo) is True
+    assert f'length="{media.stat().st_size}"'.encode() in site.feed.read_bytes()
+    retitled = [dataclasses.replace(e, title=e.title + " (herzien)") for e in site.episodes]
+    assert write_feed(site.config, retitled, site.layout, memo) is True
+    other = site.config.model_copy(update={"title": "Een andere titel"})
+    assert write_feed(other, retitled, site.layout, memo) is True
+    assert write_feed(other, retitled, site.layout, memo) is False
+    site.feed.write_text("bewerkt", encoding="utf-8")  # not as the build left it: made again
+    assert write_feed(other, retitled, site.layout, memo) is True
+    assert b"Een andere titel" in site.feed.read_bytes()
+
+
+def test_item_files_are_every_file_an_item_looks_at(tmp_path, monkeypatch):
+    """feed_key covers what item_files names: every file under site/ that rendering an item
+    asks about must be one of them, or a feed could be kept when it should change."""
+    site = publish_site(copy_demo(tmp_path / "archive"), pages=("kijk-in-de-kernen", "krachtstation-kanaleneiland"))
+    named = {site.layout.path(relative) for episode in feed.feed_episodes(site.episodes)
+             for relative in feed.item_files(episode, site.layout)}
+    asked: set[Path] = set()
+    stat = Path.stat
+
+    def recording(path: Path, *args, **kwargs):
+        if path.is_relative_to(site.layout.folder):
+            asked.add(path)
+        return stat(path, *args, **kwargs)
+
+    monkeypatch.setattr(Path, "stat", recording)
+    render_feed(site.config, site.episodes, site.layout)
+    monkeypatch.undo()
+    assert asked and asked <= named, sorted(map(str, asked - named))
 
 
 # --- escaping ----------------------------------------------------------------------------------
