@@ -307,8 +307,10 @@ def _by_preference(paths: list[Path]) -> list[Path]:
 
 def _read_media(root: Path, path: Path, inventory: Inventory,
                 seen_audio: Column) -> tuple[MediaFile, FileTags]:
-    info, tags = inventory.cache.lookup(root, path) or _inspected(path, inventory)
-    inventory.cache.store(root, path, info, tags)
+    cached = inventory.cache.lookup(root, path)  # found: kept as it is (counted as used)
+    info, tags = cached or _inspected(path, inventory)
+    if cached is None:
+        inventory.cache.store(root, path, info, tags)
     first = seen_audio.get(info.audio_hash)
     if first is not None:
         raise DuplicateError(f"same audio as {shown_path(root, Path(first))}: remove one of them",
