@@ -22,6 +22,7 @@ from pathlib import Path
 from typing import Any
 
 from pipeline.cachedb import CacheTable
+from pipeline.fsutil import sha256_file
 
 MEMO_FILE = Path(".cache") / "memo.sqlite"
 OLD_MEMO_FILE = Path(".cache") / "memo.json"  # version 3, before SQLite: taken over once
@@ -59,7 +60,7 @@ class BuildMemo:
         known = self.get("files", str(path))
         if known and known[:2] == stamp:
             return known[2]
-        digest = hashlib.sha256(path.read_bytes()).hexdigest()
+        digest = sha256_file(path)  # a megabyte at a time: a large archive's feed is 11 MB
         self.put("files", str(path), [*stamp, digest])
         return digest
 
