@@ -98,14 +98,17 @@ class Registry:
     @classmethod
     def load(cls, root: Path) -> Registry:
         path = root / REGISTRY_FILE
-        db = _database(root / COPY_FILE) or _database(None)
-        if _copied(db) != file_signature(path):
-            try:
+        db = _database(root / COPY_FILE)
+        try:
+            if db is not None and _copied(db) != file_signature(path):
                 _copy(db, path)
-            except sqlite3.OperationalError:  # locked by another process: a copy in memory
-                db.close()
-                db = _database(None)
-                _copy(db, path)
+        except sqlite3.DatabaseError:  # locked by another process, or damaged: in memory
+            db.close()
+            db = None
+        if db is None:
+            db = _database(None)
+            assert db is not None  # a database in memory can always be had
+            _copy(db, path)
         return cls(root, db)
 
     @property

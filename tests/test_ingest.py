@@ -423,3 +423,11 @@ def test_the_registry_works_without_a_usable_cache_folder(tmp_path):
     registry.record(_identities(1)[0])
     registry.save()
     assert Registry.load(tmp_path).find("hash-0", None, "?").slug == "aflevering-000"
+
+
+def test_a_damaged_copy_of_the_registry_is_made_again(tmp_path):
+    registry = Registry.load(tmp_path)
+    registry.record(_identities(1)[0])
+    registry.save()
+    (tmp_path / ".cache" / "registry.sqlite").write_bytes(b"geen database" * 100)
+    assert Registry.load(tmp_path).find("hash-0", None, "?").slug == "aflevering-000"
