@@ -7,7 +7,7 @@ import hashlib
 import json
 import os
 import tempfile
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import IO, Any
@@ -167,15 +167,17 @@ def remove_temporaries(folder: Path) -> int:
     return count
 
 
-def entries_under(folder: str | Path) -> Iterator[os.DirEntry[str]]:
+def entries_under(folder: str | Path, enter: Callable[[os.DirEntry[str]], bool] = lambda _: True
+                  ) -> Iterator[os.DirEntry[str]]:
     """Everything under `folder`, an entry at a time, each folder after what is in it:
-    os.walk lists a whole folder at once, and a site has folders of thousands. Symlinked
-    folders are given but not entered; unreadable folders are passed over."""
+    os.walk lists a whole folder at once, and a site has folders of thousands. Folders for
+    which `enter` is false, and symlinked ones, are given but not entered; unreadable
+    folders are passed over."""
     try:
         with os.scandir(folder) as entries:
             for entry in entries:
-                if entry.is_dir(follow_symlinks=False):
-                    yield from entries_under(entry.path)
+                if entry.is_dir(follow_symlinks=False) and enter(entry):
+                    yield from entries_under(entry.path, enter)
                 yield entry
     except OSError:
         return

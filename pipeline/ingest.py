@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import datetime as dt
 import itertools
-import os
 import re
 import time
 from collections.abc import Iterable, Iterator, MutableMapping
@@ -25,6 +24,7 @@ from pipeline import media
 from pipeline.catalogue import Catalogue, Column, private_database
 from pipeline.config import ArchiveConfig, Sidecar, load_sidecar
 from pipeline.errors import ConfigError, DuplicateError, MediaError, Problem, WijkError, shown_path
+from pipeline.fsutil import entries_under
 from pipeline.identity import Identity, Registry, without_date
 from pipeline.mediacache import MediaCache
 from pipeline.mediatags import FileTags, read_tags
@@ -249,24 +249,17 @@ def find_entries(folder: Path) -> _Found:
     return _Found(_names_under(folder))
 
 
-def _names_under(folder: Path, inside: str = "") -> Iterator[str]:
+def _names_under(folder: Path) -> Iterator[str]:
     """The files under `folder` (not temporary ones, not in hidden folders), by their names
-    relative to it, an entry at a time (os.walk lists a whole folder; rglob keeps every path
-    it yielded). Symlinked folders are not entered; unreadable ones are passed over."""
-    try:
-        with os.scandir(os.path.join(folder, inside)) as found:
-            for item in found:
-                name = f"{inside}/{item.name}" if inside else item.name
-                try:
-                    if item.is_dir() and not item.is_symlink():
-                        if not item.name.startswith("."):
-                            yield from _names_under(folder, name)
-                    elif item.is_file() and not TEMPORARY.search(item.name):
-                        yield name
-                except OSError:
-                    continue
-    except OSError:
-        return
+    relative to it, an entry at a time. Symlinked folders are not entered; unreadable ones
+    are passed over."""
+    inside = len(str(folder)) + 1  # an entry's path, less this: its name under `folder`
+    for entry in entries_under(folder, enter=lambda entry: not entry.name.startswith(".")):
+        try:
+            if entry.is_file() and not TEMPORARY.search(entry.name):
+                yield entry.path[inside:]
+        except OSError:
+            continue
 
 
 def read_entry(root: Path, entry: _Entry, config: ArchiveConfig, registry: Registry,
