@@ -33,7 +33,7 @@ from contextlib import closing
 from dataclasses import dataclass, field
 from datetime import datetime
 from functools import cached_property, lru_cache
-from itertools import chain, islice
+from itertools import chain, groupby, islice
 from pathlib import Path, PurePosixPath
 from typing import Any, Literal, NamedTuple
 
@@ -441,14 +441,13 @@ def speaker_runs(transcript: Transcript, segment: Segment) -> list[tuple[str | N
     """The segment's text in runs of one speaker (word-level speakers win over the segment's)."""
     if not segment.words or not any(w.speaker for w in segment.words):
         return [(transcript.speaker_name(segment.speaker), " ".join(segment.text.split()))]
-    runs: list[tuple[str | None, str]] = []
-    for word in segment.words:
-        name = transcript.speaker_name(word.speaker or segment.speaker)
-        if runs and runs[-1][0] == name:
-            runs[-1] = (name, runs[-1][1] + word.text)
-        else:
-            runs.append((name, word.text))
-    return [(name, " ".join(text.split())) for name, text in runs]
+    runs: list[tuple[str | None, list[str]]] = []
+    for slot, words in groupby(segment.words, key=lambda w: w.speaker or segment.speaker):
+        name = transcript.speaker_name(slot)  # two slots may have one name: one run
+        if not runs or runs[-1][0] != name:
+            runs.append((name, []))
+        runs[-1][1].extend(word.text for word in words)
+    return [(name, " ".join("".join(texts).split())) for name, texts in runs]
 
 
 def _segment_view(runs: list[tuple[str | None, str]], segment: Segment, anchor: str,

@@ -16,6 +16,7 @@ from typing import Literal
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
+from pipeline.config import SAFE_LOADER
 from pipeline.errors import ConfigError
 
 DEFAULT_TAXONOMY = Path(__file__).with_name("taxonomy.yaml")
@@ -151,7 +152,7 @@ def _default_taxonomy() -> Taxonomy:
 
 def _read_taxonomy(path: Path) -> Taxonomy:
     try:
-        raw = yaml.safe_load(path.read_text(encoding="utf-8"))
+        raw = yaml.load(path.read_text(encoding="utf-8"), Loader=SAFE_LOADER)
     except (OSError, yaml.YAMLError) as e:
         raise ConfigError(f"cannot read taxonomy: {e}", path) from e
     try:
