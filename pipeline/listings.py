@@ -110,10 +110,14 @@ class Listings:
         return ((pickle.loads(card), editor, moments, shown)
                 for card, editor, moments, shown in rows)
 
-    def listed(self, topic: str, span: range) -> list[tuple[str | None, bool]]:
-        """The page key and editor flag of the topic's episodes at `span`."""
-        rows = self._mentions("c.key, m.editor", topic, span)
-        return [(key, bool(editor)) for key, editor in rows]
+    def listed_digest(self, topic: str, span: range, *before: Any) -> str:
+        """A digest of `before` (text) and the page key and editor flag of each of the topic's
+        episodes at `span`, in order: what a topic page's list is made from. Read a row at a
+        time (a topic's own page digests all of its episodes: thousands)."""
+        digest = hashlib.sha256(repr(before).encode("utf-8"))
+        for key, editor in self._mentions("c.key, m.editor", topic, span):
+            digest.update(f"\n{key} {editor}".encode("utf-8"))
+        return digest.hexdigest()
 
     def _mentions(self, columns: str, topic: str, span: range) -> sqlite3.Cursor:
         """`columns` of the topic's mentions (m) and their cards (c) at `span`."""

@@ -1149,14 +1149,12 @@ def topic_parts(topic: Topic, layout: SiteLayout) -> Iterator[TopicPart]:
 
 def _render_topic(writer: _Writer, topic: Topic, known: str | None) -> None:
     """Each part of a topic, kept while the episodes it shows (and its neighbours) are."""
-    def listed(span: range) -> list[Any]:
-        assert topic.listings is not None
-        return topic.listings.listed(topic.name, span)
-
+    assert topic.listings is not None
     for part in topic_parts(topic, writer.layout):
         # The topic's own page counts every episode and moment; an older part only its own.
-        shown = listed(range(topic.episode_count) if part.number == 0 else part.span)
-        key = _list_key(known, [part.number, part.older, *shown])
+        shown = range(topic.episode_count) if part.number == 0 else part.span
+        key = None if known is None else \
+            topic.listings.listed_digest(topic.name, shown, known, part.number, part.older)
         writer.page("topic.html", part.page, topic.kind, key=key, topic=topic, part=part,
                     part_size=TOPIC_PART)
 

@@ -136,7 +136,17 @@ def test_listings_give_back_cards_in_order_and_each_topics_episodes_by_part():
     part = list(listings.mentioned("lesson/b", range(2, 5)))
     assert [(c.slug, editor, moments, shown) for c, editor, moments, shown in part] == \
         [("ep-10", 1, 0, "[]"), ("ep-15", 1, 0, "[]"), ("ep-20", 1, 0, "[]")]
-    assert listings.listed("case/a", range(3, 5)) == [("key-3", True), ("key-4", False)]
+    shown = listings.listed_digest("case/a", range(3, 5), "site", 0)
+    assert shown == listings.listed_digest("case/a", range(3, 5), "site", 0)
+    assert shown != listings.listed_digest("case/a", range(3, 6), "site", 0)  # one more
+    assert shown != listings.listed_digest("case/a", range(3, 5), "site", 1)  # another part
+    assert shown != listings.listed_digest("case/a", range(2, 4), "site", 0)  # others
+    same, edited = Listings(), Listings()
+    for number in range(6):  # the same cards; in `edited` episode 4's link is the editor's
+        same.add(card(number), [("case/a", number % 2, number, None)])
+        edited.add(card(number), [("case/a", number % 2 or number == 4, number, None)])
+    assert same.listed_digest("case/a", range(3, 5), "site", 0) == shown
+    assert edited.listed_digest("case/a", range(3, 5), "site", 0) != shown
     before = listings.digest("site")
     other = Listings()
     for number in [1, 0, *range(2, 120)]:  # two swapped: another order, another digest
