@@ -18,7 +18,7 @@ Then the sizes of site/, its search index and transcripts/. The added episode is
 the archive rebuilt at the end, so the benchmark can be run again on the same archive.
 
 Each build is charged with its own work only. The old site/ is moved aside, and removed after
-the last build: right after the 1,000-episode archive's site/ was deleted, creating the full
+the last archive's last build: right after the 1,000-episode archive's site/ was deleted, creating the full
 build's 5,000 temporary files took 3.0 s instead of 0.1 s here, and full builds took 33.7,
 34.3 and 35.3 s against 29.3 s with site/ moved aside (same code). Before each build the disk
 is synced, so the kernel writes back the last build's files (hundreds of megabytes after a
@@ -113,8 +113,7 @@ def measure(root: Path, cold: bool, minutes: float) -> Iterator[tuple[str, dict]
                  "transcripts": size_mb(root / "transcripts")}
         return f"{episodes} {name}", measured | {"sizes": sizes}
 
-    old_site = root.with_name(f".{root.name}-site-before")  # moved now, removed at the end
-    shutil.rmtree(old_site, ignore_errors=True)
+    old_site = set_aside(root)
     (root / "site").rename(old_site)
     yield row("full", timed_build(root))
     yield row("no-op", timed_build(root))
@@ -128,8 +127,12 @@ def measure(root: Path, cold: bool, minutes: float) -> Iterator[tuple[str, dict]
         (root / "site").rename(old_site.with_name(old_site.name + "-cold"))
         (root / ".cache").rename(old_site.with_name(old_site.name + "-cache"))
         yield row("cold (probe every file)", timed_build(root))
-    for path in old_site.parent.glob(f"{old_site.name}*"):
-        shutil.rmtree(path)
+
+
+def set_aside(root: Path) -> Path:
+    """Where `root`'s site/ (and with --cold its .cache/) is moved before the full build: it
+    is removed once every archive has been measured."""
+    return root.with_name(f".{root.name}-site-before")
 
 
 def main() -> int:
@@ -139,6 +142,7 @@ def main() -> int:
     parser.add_argument("--minutes", type=float, default=30.0,
                         help="length of the added episode (as the archive was made)")
     args = parser.parse_args()
+    remove_set_aside(args.archives)  # what a run that was stopped left (before any build)
     print("| archive, build | wall s | files changed | peak RSS MB (build) | peak RSS MB (largest child: page renderer or indexer) "
           "| site/ MB | search index MB | transcripts/ MB |")
     print("|---|---|---|---|---|---|---|---|")
@@ -148,7 +152,14 @@ def main() -> int:
             print(f"| {name} | {row['seconds']:.2f} | {row['changed']} | {row['rss_mb']:.0f} | "
                   f"{row['children_rss_mb']:.0f} | {sizes['site']:.0f} | {sizes['index']:.1f} | "
                   f"{sizes['transcripts']:.0f} |", flush=True)
+    remove_set_aside(args.archives)
     return 0
+
+
+def remove_set_aside(archives: list[Path]) -> None:
+    for root in archives:
+        for path in root.parent.glob(f"{set_aside(root).name}*"):
+            shutil.rmtree(path)
 
 
 if __name__ == "__main__":
