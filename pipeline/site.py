@@ -51,7 +51,7 @@ from pipeline.model import Episode, Segment, Tag, Transcript
 from pipeline.search import start_index_search
 from pipeline.tag import summarise
 from pipeline.taxonomy import Taxonomy, load_taxonomy
-from pipeline.workers import end_with_parent, usable_cores
+from pipeline.workers import collection_paused, end_with_parent, usable_cores
 from pipeline.writers import VttWriter, dutch_date, is_non_speech
 
 TEMPLATES = Path(__file__).with_name("templates")
@@ -881,6 +881,10 @@ class PageRenderer:
 
     def __call__(self, plan: PagePlan) -> PageDone:
         """Render the page, then let the transcript go: the view is left as it came."""
+        with collection_paused():  # a 30-minute master is tens of thousands of objects
+            return self._render(plan)
+
+    def _render(self, plan: PagePlan) -> PageDone:
         view = plan.view
         slug = view.episode.slug
         writer = _Writer(self.layout, self.config, SiteResult())

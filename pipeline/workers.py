@@ -10,6 +10,7 @@ Results come back to the build, which alone writes `transcripts/` (under the arc
 
 from __future__ import annotations
 
+import gc
 import multiprocessing
 import os
 import tempfile
@@ -28,6 +29,23 @@ from pipeline.errors import WijkError
 Progress = Callable[[float], None]  # called with the audio position reached, in seconds
 
 WORKER_MEMORY = 1.5e9  # bytes one worker may use at its peak (base model, batched decoding)
+
+
+@contextmanager
+def collection_paused() -> Iterator[None]:
+    """No automatic garbage collection inside: for work that makes tens of thousands of objects
+    and lets them go together, such as reading a master transcript and rendering its page.
+    Each of those objects counts towards the next collection, and while a master is alive its
+    objects are traversed again and again (up to a third of an episode page's CPU time here);
+    what it leaves in cycles is collected at the next collection after it."""
+    if not gc.isenabled():
+        yield
+        return
+    gc.disable()
+    try:
+        yield
+    finally:
+        gc.enable()
 
 
 def usable_cores() -> int:

@@ -484,3 +484,38 @@ def test_stale_files_go_and_emptied_folders_with_them(tmp_path):
                     "afleveringen/c", "afleveringen/c/index.html", "casussen", "casussen/x",
                     "casussen/x/index.html", "lessen", "lessen/link", "media", "media/a.mp3"]
     assert (tmp_path / "elders" / "blijft.html").exists()
+
+
+def test_pages_render_with_collection_paused_and_restored(tmp_path, monkeypatch):
+    """An episode page is rendered without automatic garbage collection (a 30-minute master is
+    tens of thousands of objects); collection is back on after it, also when rendering fails,
+    and stays off where it was off."""
+    import gc
+
+    from pipeline.workers import collection_paused
+
+    seen = []
+    monkeypatch.setattr(site_module, "_render_episode",
+                        lambda writer, view: seen.append(gc.isenabled()))
+    root = tmp_path / "archive"
+    (root / "episodes" / "artwork").mkdir(parents=True)
+    (root / "episodes" / "artwork" / "cover.jpg").write_bytes(b"stand-in")
+    (root / "archive.yaml").write_text(ARCHIVE_YAML, encoding="utf-8")
+    config = load_archive(root)
+    layout = SiteLayout(root, config.base_url)
+    renderer = site_module.PageRenderer(layout, config, {}, None)
+    view = site_module.episode_view(layout, crafted_episodes(root)[2], None)
+    renderer(site_module.PagePlan(view, None, None, transcribed=False, tagged=False))
+    assert seen == [False] and gc.isenabled()
+
+    with pytest.raises(ZeroDivisionError), collection_paused():
+        assert not gc.isenabled()
+        1 / 0
+    assert gc.isenabled()
+    gc.disable()
+    try:
+        with collection_paused():
+            pass
+        assert not gc.isenabled()
+    finally:
+        gc.enable()
