@@ -28,6 +28,7 @@ full build) before the clock starts, not during the build that follows.
 from __future__ import annotations
 
 import argparse
+import hashlib
 import json
 import os
 import random
@@ -129,6 +130,21 @@ def measure(root: Path, cold: bool, minutes: float) -> Iterator[tuple[str, dict]
         yield row("cold (probe every file)", timed_build(root))
 
 
+def reference_seconds() -> float:
+    """CPU seconds of a fixed piece of work like a build's (Python objects, JSON, hashing), the
+    best of three: this machine's speed varied by a quarter between hours, for the same build."""
+    document = json.dumps([{"start": i / 10, "text": f" woord{i}", "speaker": "SPEAKER_1"}
+                           for i in range(20_000)])
+    best = float("inf")
+    for _ in range(3):
+        started = time.process_time()
+        for _ in range(10):
+            words = json.loads(document)
+            hashlib.sha256(json.dumps(words, sort_keys=True).encode("utf-8")).hexdigest()
+        best = min(best, time.process_time() - started)
+    return best
+
+
 def set_aside(root: Path) -> Path:
     """Where `root`'s site/ (and with --cold its .cache/) is moved before the full build: it
     is removed once every archive has been measured."""
@@ -143,6 +159,7 @@ def main() -> int:
                         help="length of the added episode (as the archive was made)")
     args = parser.parse_args()
     remove_set_aside(args.archives)  # what a run that was stopped left (before any build)
+    before = reference_seconds()
     print("| archive, build | wall s | files changed | peak RSS MB (build) | peak RSS MB (largest child: page renderer or indexer) "
           "| site/ MB | search index MB | transcripts/ MB |")
     print("|---|---|---|---|---|---|---|---|")
@@ -153,6 +170,8 @@ def main() -> int:
                   f"{row['children_rss_mb']:.0f} | {sizes['site']:.0f} | {sizes['index']:.1f} | "
                   f"{sizes['transcripts']:.0f} |", flush=True)
     remove_set_aside(args.archives)
+    print(f"\nThe machine's speed: a reference workload took {before:.2f} s of CPU before the "
+          f"builds and {reference_seconds():.2f} s after (less is quicker).")
     return 0
 
 
