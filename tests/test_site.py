@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
+import gc
 import http.client
 import json
 import shutil
@@ -33,6 +34,7 @@ from pipeline.model import (
 from pipeline.serve import MIME_TYPES, parse_range, serve_in_background
 from pipeline import site as site_module
 from pipeline.site import clock, dutch_list, relative_url, render_site, segment_anchors
+from pipeline.workers import collection_paused
 
 SCRIPT = "<script>window.__xss = 1</script>"
 ONERROR = '<img src=x onerror="window.__xss = 2">'
@@ -490,10 +492,6 @@ def test_pages_render_with_collection_paused_and_restored(tmp_path, monkeypatch)
     """An episode page is rendered without automatic garbage collection (a 30-minute master is
     tens of thousands of objects); collection is back on after it, also when rendering fails,
     and stays off where it was off."""
-    import gc
-
-    from pipeline.workers import collection_paused
-
     seen = []
     monkeypatch.setattr(site_module, "_render_episode",
                         lambda writer, view: seen.append(gc.isenabled()))
