@@ -803,8 +803,12 @@ def render_site(root: Path, config: ArchiveConfig, episodes: Iterable[Episode], 
     return result
 
 
-SITE_CODE = code_digest(Path(__file__), Path(__file__).with_name("layout.py"), TEMPLATES, STATIC,
-                        Path(__file__).with_name("taxonomy.yaml"))
+# The code a page's bytes come from: this module and the templates, and what it uses to read a
+# master (model), to write dates and captions (writers, captions), to order and name the cases
+# and lessons (tag, taxonomy). A change to any of them makes every page again.
+SITE_CODE = code_digest(*(Path(__file__).with_name(name) for name in (
+    "site.py", "layout.py", "model.py", "writers.py", "captions.py", "tag.py", "taxonomy.py",
+    "taxonomy.yaml")), TEMPLATES, STATIC)
 
 
 def _page_key(site_key: str, view: EpisodeView, master: str | None, tags: Any) -> str:
