@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import sqlite3
 from array import array
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -48,42 +48,10 @@ class CacheTable:
         self._open()
 
     def _open(self) -> None:
-        """Connect, starting afresh if the file is damaged or of another version; go on
-        without it (every entry missing) if it is locked or its folder can't be written."""
-        for attempt in range(2):
-            try:
-                self._db = self._connect()
-                return
-            except (sqlite3.OperationalError, OSError):
-                return
-            except sqlite3.DatabaseError:  # not a database, or damaged: start afresh once
-                if self.path is None or attempt:
-                    return
-                self._remove_files()
-
-    def _connect(self) -> sqlite3.Connection:
-        if self.path is not None:
-            self.path.parent.mkdir(parents=True, exist_ok=True)
-        db = sqlite3.connect(":memory:" if self.path is None else str(self.path),
-                             timeout=self._busy, isolation_level=None, check_same_thread=False)
-        try:
-            db.execute("PRAGMA synchronous = OFF")  # a cache: a power cut only costs work again
-            db.execute("PRAGMA temp_store = FILE")
-            db.execute("PRAGMA cache_size = -512")  # KiB, not 2 MB: read by key, once each
-            if db.execute("PRAGMA user_version").fetchone()[0] != self.version:
-                db.execute("DROP TABLE IF EXISTS entries")
-                db.execute(f"PRAGMA user_version = {int(self.version)}")
-            db.executescript(SCHEMA)
-            db.execute("BEGIN")
-        except BaseException:
-            db.close()
-            raise
-        return db
-
-    def _remove_files(self) -> None:
-        assert self.path is not None
-        for suffix in ("", "-journal", "-wal", "-shm"):
-            Path(f"{self.path}{suffix}").unlink(missing_ok=True)
+        """Connect (open_cache) and begin the first transaction; without a database every
+        entry is missing."""
+        self._db = open_cache(self.path, self.version, SCHEMA, ("entries",), self._busy,
+                              begin=True)
 
     def get(self, section: str, name: str) -> Any:
         """The value, or None; the entry counts as used."""
@@ -206,4 +174,51 @@ class CacheTable:
         damaged = isinstance(error, sqlite3.DatabaseError) and \
             not isinstance(error, sqlite3.OperationalError)
         if damaged and self.path is not None:
-            self._remove_files()
+            remove_database(self.path)
+
+
+def open_cache(path: Path | None, version: int, schema: str, tables: Iterable[str],
+               busy_seconds: float = 5.0, begin: bool = False) -> sqlite3.Connection | None:
+    """A cache's database at `path` (None: in memory) with `schema` (a script), its `tables`
+    dropped first if it is of another `version`, and started afresh (once) if the file is
+    damaged; None if it is locked or its folder can't be written, so the caller goes on
+    without it. `begin`: with a transaction begun."""
+    for attempt in range(2):
+        try:
+            return _connect(path, version, schema, tables, busy_seconds, begin)
+        except (sqlite3.OperationalError, OSError):
+            return None
+        except sqlite3.DatabaseError:  # not a database, or damaged: start afresh once
+            if path is None or attempt:
+                return None
+            remove_database(path)
+    return None
+
+
+def _connect(path: Path | None, version: int, schema: str, tables: Iterable[str],
+             busy_seconds: float, begin: bool) -> sqlite3.Connection:
+    if path is not None:
+        path.parent.mkdir(parents=True, exist_ok=True)
+    db = sqlite3.connect(":memory:" if path is None else str(path), timeout=busy_seconds,
+                         isolation_level=None, check_same_thread=False)
+    try:
+        db.execute("PRAGMA synchronous = OFF")  # a cache: a power cut only costs work again
+        db.execute("PRAGMA temp_store = FILE")
+        db.execute("PRAGMA cache_size = -512")  # KiB, not 2 MB: read by key, once each
+        if db.execute("PRAGMA user_version").fetchone()[0] != version:
+            for table in tables:
+                db.execute(f"DROP TABLE IF EXISTS {table}")
+            db.execute(f"PRAGMA user_version = {int(version)}")
+        db.executescript(schema)
+        if begin:
+            db.execute("BEGIN")
+    except BaseException:
+        db.close()
+        raise
+    return db
+
+
+def remove_database(path: Path) -> None:
+    """A database's file and the files SQLite keeps beside it."""
+    for suffix in ("", "-journal", "-wal", "-shm"):
+        Path(f"{path}{suffix}").unlink(missing_ok=True)

@@ -23,6 +23,7 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import IO
 
+from pipeline.cachedb import open_cache
 from pipeline.errors import ConfigError
 from pipeline.fsutil import atomic_open, file_signature
 
@@ -202,29 +203,7 @@ def _fields(identity: Identity) -> tuple[str | None, ...]:
 
 def _database(path: Path | None) -> sqlite3.Connection | None:
     """The copy's database at `path` (None: in memory), or None if it can't be had."""
-    for attempt in range(2):
-        try:
-            if path is not None:
-                path.parent.mkdir(parents=True, exist_ok=True)
-            db = sqlite3.connect(":memory:" if path is None else str(path), timeout=5,
-                                 isolation_level=None, check_same_thread=False)
-            db.execute("PRAGMA synchronous = OFF")  # a copy: a power cut only means copying again
-            db.execute("PRAGMA cache_size = -512")  # KiB: read by key
-            if db.execute("PRAGMA user_version").fetchone()[0] != COPY_VERSION:
-                db.executescript("DROP TABLE IF EXISTS identities; DROP TABLE IF EXISTS copy_of;"
-                                 f"PRAGMA user_version = {COPY_VERSION};")
-            db.executescript(SCHEMA)
-            return db
-        except sqlite3.OperationalError:
-            return None  # locked, or .cache/ can't be written
-        except OSError:
-            return None
-        except sqlite3.DatabaseError:  # not a database, or damaged: start afresh once
-            if path is None or attempt:
-                return None
-            for suffix in ("", "-journal", "-wal", "-shm"):
-                Path(f"{path}{suffix}").unlink(missing_ok=True)
-    return None
+    return open_cache(path, COPY_VERSION, SCHEMA, ("identities", "copy_of"))
 
 
 def _copied(db: sqlite3.Connection) -> str | None:
