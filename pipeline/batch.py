@@ -31,7 +31,7 @@ from pipeline.report import clock
 from pipeline.transcribe import transcribe_audio
 from pipeline.workers import (JobResult, TranscriptionJob, engine_for, local_pool, run_job,
                               worker_settings)
-from pipeline.transcripts import TranscriptStore, cache_key
+from pipeline.transcripts import ReadingCopies, TranscriptStore, cache_key
 from pipeline.fsutil import write_text_if_changed
 from pipeline.memo import BuildMemo, code_digest, digest_of
 from pipeline.captions import cut_cues
@@ -55,6 +55,7 @@ class ArchiveTranscripts:
 
     def __init__(self, store: TranscriptStore, episodes: Iterable[Episode]) -> None:
         self.store = store
+        self.copies = ReadingCopies(store.folder.parent)
         self._episodes: Catalogue | None = Catalogue.of(episodes)  # None in a worker process
         self.digests: MutableMapping[str, str | None] | None = self._episodes.column("masters")
 
@@ -83,11 +84,26 @@ class ArchiveTranscripts:
         worker process, which has no digests: None if there is no master)."""
         if self.digests is not None and episode.slug not in self.digests:
             return None
+        transcript = self._master(episode.slug)
+        return _with_speakers(transcript, episode) if transcript else None
+
+    def for_page(self, episode: Episode, master: str) -> Transcript | None:
+        """As `for_episode`, from the reading copy of the master whose digest is `master`
+        (made from the master when there is none): what an episode page shows."""
+        transcript = self.copies.load(episode.slug, master)
+        if transcript is None:
+            transcript = self._master(episode.slug)
+            if transcript is None:
+                return None
+            transcript = self.copies.save(episode.slug, master, transcript)
+        return _with_speakers(transcript, episode)
+
+    def _master(self, slug: str) -> Transcript | None:
         try:
-            stored = self.store.load(episode.slug)
+            stored = self.store.load(slug)
         except TranscriptError:  # damaged since the transcription step read it: next build says so
             return None
-        return _with_speakers(stored.transcript, episode) if stored else None
+        return stored.transcript if stored else None
 
 
 @dataclass

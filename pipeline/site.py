@@ -51,6 +51,7 @@ from pipeline.model import Episode, Segment, Tag, Transcript
 from pipeline.search import start_index_search
 from pipeline.tag import summarise
 from pipeline.taxonomy import Taxonomy, load_taxonomy
+from pipeline.transcripts import ReadingCopies
 from pipeline.workers import collection_paused, end_with_parent, usable_cores
 from pipeline.writers import VttWriter, dutch_date, is_non_speech
 
@@ -800,15 +801,16 @@ def render_site(root: Path, config: ArchiveConfig, episodes: Iterable[Episode], 
     # 4. Drop pages of episodes, cases and lessons that are gone (not while Pagefind reads).
     result.removed = _remove_stale(layout, writer.files)
     planner.store.prune(listings)
+    ReadingCopies(root).prune(listings)
     return result
 
 
 # The code a page's bytes come from: this module and the templates, and what it uses to read a
-# master (model), to write dates and captions (writers, captions), to order and name the cases
-# and lessons (tag, taxonomy). A change to any of them makes every page again.
+# master (model, transcripts), to write dates and captions (writers, captions), to order and
+# name the cases and lessons (tag, taxonomy). A change to any of them makes every page again.
 SITE_CODE = code_digest(*(Path(__file__).with_name(name) for name in (
-    "site.py", "layout.py", "model.py", "writers.py", "captions.py", "tag.py", "taxonomy.py",
-    "taxonomy.yaml")), TEMPLATES, STATIC)
+    "site.py", "layout.py", "model.py", "transcripts.py", "writers.py", "captions.py", "tag.py",
+    "taxonomy.py", "taxonomy.yaml")), TEMPLATES, STATIC)
 
 
 def _page_key(site_key: str, view: EpisodeView, master: str | None, tags: Any) -> str:
@@ -841,13 +843,15 @@ class PagePlan:
     """An episode's page, and whether it is kept: `kept` is its mention records as the
     memo's text, or None when the page is to be rendered. `transcribed` and `tagged`: whether
     the episode has a current transcript and tags (None: not known here, the renderer's
-    transcripts and tags are asked); a page worker knows only what its plan says."""
+    transcripts and tags are asked); a page worker knows only what its plan says. `master`:
+    the digest of the episode's master, when known (its reading copy is kept under it)."""
 
     view: EpisodeView
     key: str | None  # everything the page is made from (None: no key, always rendered)
     kept: str | None
     transcribed: bool | None = None
     tagged: bool | None = None
+    master: str | None = None
 
 
 class _Planner:
@@ -872,7 +876,7 @@ class _Planner:
         key = _page_key(self.site_key, view, master, tags_key)
         return PagePlan(view, key, _kept_page(self.writer, self.memo, view, key,
                                               master is not None, self.store),
-                        transcribed=slug in self.digests, tagged=tagged)
+                        transcribed=slug in self.digests, tagged=tagged, master=master)
 
 
 class PageRenderer:
@@ -894,7 +898,7 @@ class PageRenderer:
         writer = _Writer(self.layout, self.config, SiteResult())
         self._taxonomy = self._taxonomy or load_taxonomy()
         topics = topics_of(self._taxonomy, self.layout)  # fresh: mentions of this page only
-        transcript = self._transcript(view.episode) if plan.transcribed is not False else None
+        transcript = self._transcript(plan) if plan.transcribed is not False else None
         tags = self._tags(slug) if plan.tagged is not False else None
         _with_transcript(self.layout, view, transcript)
         attach_mentions(view, tags if tags is not None else episode_tags(view.episode, transcript),
@@ -907,8 +911,14 @@ class PageRenderer:
         view.captions = None
         return done
 
-    def _transcript(self, episode: Episode) -> Transcript | None:
-        read = getattr(self.transcripts, "for_episode", None)  # batch.ArchiveTranscripts
+    def _transcript(self, plan: PagePlan) -> Transcript | None:
+        """The page's transcript: its master's reading copy, but the master itself for a
+        video page, whose captions file is cut by the words' timings."""
+        episode = plan.view.episode
+        if plan.master is not None and not plan.view.is_video and \
+                hasattr(self.transcripts, "for_page"):  # batch.ArchiveTranscripts
+            return self.transcripts.for_page(episode, plan.master)
+        read = getattr(self.transcripts, "for_episode", None)
         return read(episode) if read is not None else self.transcripts.get(episode.slug)
 
     def _tags(self, slug: str) -> list[Tag] | None:

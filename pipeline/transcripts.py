@@ -9,6 +9,9 @@ the previous version is kept in `transcripts/history/`. An editor who changes a 
 speakers without marking it is recognised too: the master records a hash of what the machine
 wrote (`machine_hash`), and a master that no longer matches it counts as corrected. Unchanged audio with unchanged settings
 is never transcribed again (the master's `cache_key` says what it was made from).
+
+Pages are made from a master's reading copy, `.cache/reading/<slug>.json` (see ReadingCopies):
+the same transcript with its words joined into runs of one speaker, a tenth of the master.
 """
 
 from __future__ import annotations
@@ -17,7 +20,9 @@ import datetime as dt
 import hashlib
 import json
 import os
-from dataclasses import dataclass
+from collections.abc import Container
+from dataclasses import dataclass, replace
+from itertools import groupby
 from pathlib import Path
 from typing import Any
 
@@ -25,8 +30,9 @@ import orjson
 
 from pipeline.config import TranscriptionSettings
 from pipeline.errors import TranscriptError
-from pipeline.fsutil import write_bytes, write_json
-from pipeline.model import Episode, Transcript
+from pipeline.fsutil import write_bytes, write_cache_text, write_json
+from pipeline.memo import code_digest
+from pipeline.model import Episode, Segment, Transcript, Word
 
 TRANSCRIPTS_DIR = "transcripts"
 HISTORY_DIR = "history"
@@ -139,6 +145,60 @@ class TranscriptStore:
         target = self.folder / HISTORY_DIR / f"{slug}.{stamp}.{suffix}"
         write_bytes(target, source.read_bytes())
         return target
+
+
+# A reading copy made by other code (another way to read masters or to join words) is made again.
+READING_CODE = code_digest(Path(__file__), Path(__file__).with_name("model.py"))
+
+
+class ReadingCopies:
+    """What an episode page reads of a master: the transcript as `TranscriptStore.load` gives
+    it (an editor's correction recognised), with each segment's words joined into runs of one
+    speaker, which is all a page shows of them. A 30-minute master is 600 KB, mostly word
+    timings, and takes longer to read than the rest of its page takes to make; its copy is a
+    tenth of that. Only a cache, kept under the master's digest: a copy of another version of
+    the master, or a damaged or missing copy, is made again from the master. Caption files
+    need the word timings, so they are always made from the master itself."""
+
+    FOLDER = Path(".cache") / "reading"
+
+    def __init__(self, root: Path) -> None:
+        self.folder = root / self.FOLDER
+
+    def load(self, slug: str, master: str) -> Transcript | None:
+        """The copy of the master whose digest is `master`; None if there is none."""
+        try:
+            data = orjson.loads((self.folder / f"{slug}.json").read_bytes())
+            if data.pop("master") != master or data.pop("code") != READING_CODE:
+                return None
+            return Transcript.from_dict(data)
+        except (OSError, ValueError, KeyError, TypeError, AttributeError):
+            return None
+
+    def save(self, slug: str, master: str, transcript: Transcript) -> Transcript:
+        """Keep the reading copy of `transcript` (the master whose digest is `master`)."""
+        copy = Transcript(transcript.language, [_in_runs(s) for s in transcript.segments],
+                          transcript.provenance, dict(transcript.speakers), list(transcript.tags))
+        data = {"master": master, "code": READING_CODE, **copy.to_dict()}
+        write_cache_text(self.folder / f"{slug}.json", orjson.dumps(data).decode())
+        return copy
+
+    def prune(self, slugs: Container[str]) -> None:
+        """Forget the copies of episodes that are gone."""
+        if self.folder.is_dir():
+            with os.scandir(self.folder) as entries:  # one at a time: thousands
+                for entry in entries:
+                    slug, suffix = os.path.splitext(entry.name)
+                    if suffix == ".json" and slug not in slugs:
+                        Path(entry.path).unlink(missing_ok=True)
+
+
+def _in_runs(segment: Segment) -> Segment:
+    """The segment with one word per run of words of one speaker slot (none: the segment's)."""
+    runs = [list(words) for _, words in groupby(segment.words, key=lambda w: w.speaker)]
+    words = [Word(run[0].start, run[-1].end, "".join(w.text for w in run),
+                  min(w.probability for w in run), run[0].speaker) for run in runs]
+    return replace(segment, words=words)
 
 
 def master_json(episode: Episode, transcript: Transcript, key: str | None) -> dict[str, Any]:

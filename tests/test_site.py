@@ -9,6 +9,7 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 import gc
+import hashlib
 import http.client
 import json
 import shutil
@@ -19,6 +20,7 @@ import pytest
 from conftest import ARCHIVE_YAML
 from lxml import html as lxml_html
 
+from pipeline.batch import ArchiveTranscripts
 from pipeline.config import load_archive
 from pipeline.layout import SiteLayout
 from pipeline.model import (
@@ -34,6 +36,7 @@ from pipeline.model import (
 from pipeline.serve import MIME_TYPES, parse_range, serve_in_background
 from pipeline import site as site_module
 from pipeline.site import clock, dutch_list, relative_url, render_site, segment_anchors
+from pipeline.transcripts import ReadingCopies, TranscriptStore
 from pipeline.workers import collection_paused
 
 SCRIPT = "<script>window.__xss = 1</script>"
@@ -517,3 +520,53 @@ def test_pages_render_with_collection_paused_and_restored(tmp_path, monkeypatch)
         assert not gc.isenabled()
     finally:
         gc.enable()
+
+
+def test_pages_are_made_from_a_reading_copy_that_shows_what_the_master_shows(tmp_path):
+    """An episode page is made from its master's reading copy (words joined into runs of one
+    speaker), made from the master the first time: the page is the same as one made from the
+    master itself. A copy of another version of the master, or a damaged copy, is not used;
+    a video page reads the master (its captions are cut by the words' timings)."""
+    root = tmp_path / "archive"
+    (root / "episodes" / "artwork").mkdir(parents=True)
+    (root / "episodes" / "artwork" / "cover.jpg").write_bytes(b"stand-in")
+    (root / "archive.yaml").write_text(ARCHIVE_YAML, encoding="utf-8")
+    config = load_archive(root)
+    layout = SiteLayout(root, config.base_url)
+    gesprek, choku, _ = crafted_episodes(root)
+    store = TranscriptStore(root)
+    for episode, transcript in ((gesprek, conversation()), (choku, video_transcript())):
+        store.save(episode, transcript, "key")
+    transcripts = ArchiveTranscripts(store, [gesprek, choku])
+    renderer = site_module.PageRenderer(layout, config, transcripts, None)
+    copies = ReadingCopies(root)
+
+    def page(episode: Episode, master: str | None) -> bytes:
+        transcripts.record(episode.slug, master)
+        view = site_module.episode_view(layout, episode, None)
+        renderer(site_module.PagePlan(view, None, None, True, False, master))
+        return layout.path(view.page).read_bytes()
+
+    def digest(episode: Episode) -> str:
+        return hashlib.sha256(store.master_path(episode.slug).read_bytes()).hexdigest()
+
+    from_master = page(gesprek, None)
+    assert not copies.folder.exists()
+    assert page(gesprek, digest(gesprek)) == from_master  # the copy made from the master
+    copy = copies.load("gesprek", digest(gesprek))
+    assert copy is not None and [len(s.words) for s in copy.segments] == [0, 0, 0, 0, 0, 2, 0, 0]
+    assert page(gesprek, digest(gesprek)) == from_master  # read from the copy
+    (copies.folder / "gesprek.json").write_text("{damaged", encoding="utf-8")
+    assert page(gesprek, digest(gesprek)) == from_master
+
+    master = json.loads(store.master_path("gesprek").read_text(encoding="utf-8"))
+    master["segments"][0]["text"] = " Welkom bij de verbeterde Wij in de Wijk."
+    store.master_path("gesprek").write_text(json.dumps(master), encoding="utf-8")
+    edited = page(gesprek, digest(gesprek))
+    assert b"verbeterde" in edited and b"verbeterde" not in from_master
+    assert copies.load("gesprek", digest(gesprek)).provenance.status == "corrected"
+
+    page(choku, digest(choku))
+    assert not (copies.folder / "choku.json").exists()
+    copies.prune({"choku"})
+    assert not (copies.folder / "gesprek.json").exists()
