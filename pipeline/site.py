@@ -227,6 +227,13 @@ class TopicPart:
         """Read from the listings when the page is rendered (not for a page that is kept)."""
         return self.topic.mentions(self.span)
 
+    @property
+    def links(self) -> int | bool:
+        """What its links to the other parts show: on the topic's own page, every older part;
+        on an older part, whether a newer one follows it (so a part added after it, when the
+        topic passes another TOPIC_PART episodes, leaves it as it is)."""
+        return self.older if self.number == 0 else self.number < self.older
+
 
 @dataclass(slots=True)
 class EpisodeView:
@@ -1172,7 +1179,7 @@ def _render_topic(writer: _Writer, topic: Topic, known: str | None) -> None:
         # The topic's own page counts every episode and moment; an older part only its own.
         shown = range(topic.episode_count) if part.number == 0 else part.span
         key = None if known is None else \
-            topic.listings.listed_digest(topic.name, shown, known, part.number, part.older)
+            topic.listings.listed_digest(topic.name, shown, known, part.number, part.links)
         writer.page("topic.html", part.page, topic.kind, key=key, topic=topic, part=part,
                     part_size=TOPIC_PART)
 

@@ -13,6 +13,7 @@ import hashlib
 import http.client
 import json
 import shutil
+import types
 from pathlib import Path, PurePosixPath
 from urllib.parse import unquote, urlsplit
 
@@ -408,6 +409,35 @@ def test_a_long_topic_is_split_into_parts_and_older_parts_stay_as_they_are(tmp_p
 
     render(0)  # back to one: the parts are gone
     assert not (folder / "casussen" / "b2-voorst-kijk-in-de-kernen" / "deel-1").exists()
+
+
+def test_an_older_part_is_keyed_on_the_links_it_shows_not_on_how_many_parts_follow(tmp_path):
+    """A topic passing another TOPIC_PART episodes gains a part: its own page lists them all,
+    the part before the new one gains a link to it, and the parts before that keep their keys
+    (so they are not made again), however many parts the topic has."""
+    layout = SiteLayout(tmp_path, "https://example.org/")
+    size = site_module.TOPIC_PART
+
+    def keys(count: int) -> dict[str, object]:
+        class Listings:  # the topic's episodes by position, newest first: number `count` first
+            def listed_digest(self, topic, span, *before):
+                return [count - position for position in span], before
+
+        made = {}
+        writer = types.SimpleNamespace(layout=layout, page=lambda template, page, section, key,
+                                       **context: made.__setitem__(str(page), key))
+        topic = site_module.Topic("lesson", "x", "X", "Les", layout.lesson_page("x"),
+                                  episode_count=count, listings=Listings())
+        site_module._render_topic(writer, topic, "site key")
+        return made
+
+    before, after = keys(4 * size - 1), keys(4 * size)
+    assert sorted(before) == ["lessen/x/deel-1/index.html", "lessen/x/deel-2/index.html",
+                              "lessen/x/index.html"]
+    assert after["lessen/x/deel-1/index.html"] == before["lessen/x/deel-1/index.html"]
+    assert after["lessen/x/deel-2/index.html"] != before["lessen/x/deel-2/index.html"]
+    assert after["lessen/x/index.html"] != before["lessen/x/index.html"]
+    assert "lessen/x/deel-3/index.html" in after
 
 
 def test_second_render_writes_nothing_and_gone_episodes_are_removed(tmp_path):
