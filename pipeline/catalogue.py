@@ -104,6 +104,11 @@ class Catalogue:
         """The episodes with a local media file, newest first (the feed's items)."""
         return self.in_order(FEED_ORDER, "in_feed = 1")
 
+    def count_in_feed(self) -> int:
+        """How many episodes in_feed() gives."""
+        rows = self._db.execute("SELECT slug FROM episodes WHERE in_feed = 1")
+        return sum(1 for (slug,) in rows if slug not in self._left_out)
+
     def in_order(self, order: str, where: str = "1") -> Iterator[Episode]:
         """Each episode in `order` (one of this module's), read as it is reached."""
         rows = self._db.execute(f"SELECT slug, data FROM episodes WHERE {where} ORDER BY {order}")

@@ -16,7 +16,9 @@ One feed for the whole archive, newest episode first (STANDARDS.md, "The feed"):
   episode's date, items are sorted by (date, slug), and nothing depends on the clock.
 
 The feed is written as a stream, FEED_CHUNK items at a time (an archive of ten thousand items
-built as one XML tree took 70 MB); the bytes are those of rendering it whole.
+built as one XML tree took 70 MB); the bytes are those of rendering it whole. Chunks are
+counted from the oldest item and kept, rendered, in `.cache/feed/` (ItemCache): a new episode
+changes the newest chunk only, and the others are written as they were.
 
 `render_feed` is pure apart from looking at files under `site/`: which transcripts, chapters,
 pages and images exist there, and the byte size of each published media file.
@@ -41,7 +43,7 @@ from lxml import etree
 
 from pipeline.catalogue import Catalogue, feed_date
 from pipeline.config import ArchiveConfig
-from pipeline.fsutil import write_stream_if_changed
+from pipeline.fsutil import atomic_open, write_stream_if_changed
 from pipeline.identity import feed_guid
 from pipeline.layout import FEED, TRANSCRIPT_TYPES, SiteLayout
 from pipeline.memo import BuildMemo, code_digest, digest_of
@@ -84,6 +86,7 @@ FEED_CODE = code_digest(*(_HERE / name for name in (
     "feed.py", "podcast_ext.py", "layout.py", "catalogue.py", "model.py", "identity.py")))
 FEED_LIBRARIES = (metadata.version("feedgen"), etree.LXML_VERSION)
 _ITEM_START = b"    <item>"  # as pretty-printed: the channel's children are indented by four
+_ITEM_END = b"</item>\n"
 _CHANNEL_END = b"  </channel>"
 
 
@@ -91,7 +94,7 @@ _CHANNEL_END = b"  </channel>"
 
 
 def render_feed(config: ArchiveConfig, episodes: Iterable[Episode], layout: SiteLayout,
-                chunk: int = FEED_CHUNK) -> bytes:
+                chunk: int | None = None) -> bytes:
     """The feed's bytes (UTF-8 XML) for the episodes that have a published media file."""
     return b"".join(feed_parts(config, episodes, layout, chunk))
 
@@ -101,29 +104,79 @@ def write_feed(config: ArchiveConfig, episodes: Iterable[Episode], layout: SiteL
     """Write `site/feed.xml` atomically, and only when its bytes change; True if written.
 
     With a memo, a feed made from the same key (feed_key) by the last build, and still as it
-    left it, is kept without rendering it (a tenth of a no-op build)."""
+    left it, is kept without rendering it (a tenth of a no-op build); and only the chunks of
+    items whose keys are new are rendered (ItemCache)."""
     path = layout.path(FEED)
-    key = feed_key(config, episodes, layout) if memo is not None else ""
-    if memo is not None and memo.unchanged("feed", str(FEED), key, path):
+    if memo is None:
+        return write_stream_if_changed(path, feed_parts(config, episodes, layout))
+    cache = ItemCache(config, layout)
+    key = feed_key(config, episodes, layout, cache)
+    if memo.unchanged("feed", str(FEED), key, path):
         return False
-    changed = write_stream_if_changed(path, feed_parts(config, episodes, layout))
-    if memo is not None:
-        memo.made("feed", str(FEED), key, path)
+    changed = write_stream_if_changed(path, feed_parts(config, episodes, layout, cache=cache))
+    memo.made("feed", str(FEED), key, path)
+    cache.prune()
     return changed
 
 
-def feed_key(config: ArchiveConfig, episodes: Iterable[Episode], layout: SiteLayout) -> str:
+def feed_key(config: ArchiveConfig, episodes: Iterable[Episode], layout: SiteLayout,
+             cache: ItemCache | None = None) -> str:
     """A digest of everything the feed is made from: its code and libraries, the archive's
     settings, and each episode in the feed, in order, with what its item learns of the files
-    under site/ (item_files: whether each is there, and its size)."""
-    digest = hashlib.sha256(digest_of(FEED_CODE, FEED_LIBRARIES,
-                                      config.model_dump(mode="json")).encode("ascii"))
-    site = str(layout.folder)
-    for episode in feed_episodes(episodes):
-        digest.update(pickle.dumps(episode, protocol=pickle.HIGHEST_PROTOCOL))
-        for relative in item_files(episode, layout):
-            digest.update(f"\n{relative} {_file_size(f'{site}/{relative}')}".encode("utf-8"))
+    under site/ (item_files: whether each is there, and its size). Made of the keys of its
+    chunks of items, which `cache` keeps for feed_parts."""
+    cache = cache or ItemCache(config, layout)
+    digest = hashlib.sha256(cache.base.encode("ascii"))
+    for number, items in enumerate(item_chunks(Catalogue.of(episodes))):
+        digest.update(cache.key(number, items).encode("ascii"))
     return digest.hexdigest()
+
+
+class ItemCache:
+    """Chunks of items as rendered, in `.cache/feed/<key>.xml`, the key a digest of everything
+    the chunk's items are made from. Only a cache: a chunk that is missing or damaged is
+    rendered again; prune() drops those the feed no longer has."""
+
+    FOLDER = Path(".cache") / "feed"
+
+    def __init__(self, config: ArchiveConfig, layout: SiteLayout) -> None:
+        self.folder = layout.root / self.FOLDER
+        self.layout = layout
+        self.base = digest_of(FEED_CODE, FEED_LIBRARIES, config.model_dump(mode="json"))
+        self.keys: list[str] = []  # each chunk's, in order, once worked out
+
+    def key(self, number: int, items: list[Episode]) -> str:
+        """The key of chunk `number` of the feed, holding `items`."""
+        if number < len(self.keys):
+            return self.keys[number]
+        digest = hashlib.sha256(self.base.encode("ascii"))
+        site = str(self.layout.folder)
+        for episode in items:
+            digest.update(pickle.dumps(episode, protocol=pickle.HIGHEST_PROTOCOL))
+            for relative in item_files(episode, self.layout):
+                digest.update(f"\n{relative} {_file_size(f'{site}/{relative}')}".encode("utf-8"))
+        self.keys.append(digest.hexdigest())
+        return self.keys[-1]
+
+    def get(self, number: int, items: list[Episode]) -> bytes | None:
+        try:
+            data = (self.folder / f"{self.key(number, items)}.xml").read_bytes()
+        except OSError:
+            return None
+        return data if data.startswith(_ITEM_START) and data.endswith(_ITEM_END) else None
+
+    def put(self, number: int, items: list[Episode], data: bytes) -> None:
+        with atomic_open(self.folder / f"{self.key(number, items)}.xml", "wb",
+                         durable=False) as handle:
+            handle.write(data)
+
+    def prune(self) -> None:
+        """Drop the chunks this feed does not have (after feed_key or feed_parts)."""
+        kept = {f"{key}.xml" for key in self.keys}
+        if self.folder.is_dir():
+            for path in self.folder.iterdir():
+                if path.name not in kept:
+                    path.unlink(missing_ok=True)
 
 
 def item_files(episode: Episode, layout: SiteLayout) -> list[PurePosixPath]:
@@ -147,26 +200,43 @@ def _file_size(path: str) -> int | None:
 
 
 def feed_parts(config: ArchiveConfig, episodes: Iterable[Episode], layout: SiteLayout,
-               chunk: int = FEED_CHUNK) -> Iterator[bytes]:
+               chunk: int | None = None, cache: ItemCache | None = None) -> Iterator[bytes]:
     """The feed in pieces: the channel, then its items `chunk` at a time, then the end.
 
     feedgen renders a whole feed at once; each chunk is rendered as a feed of its own and its
     items cut out. Items are the channel's last elements, and every `<item>` in the output
     is a tag (text is escaped), so the pieces joined are the bytes of the whole feed. The
-    episodes are read from the catalogue a chunk at a time."""
+    episodes are read from the catalogue a chunk at a time; a chunk `cache` has is not
+    rendered again."""
     catalogue = Catalogue.of(episodes)
     newest = next((_published(e) for e in feed_episodes(catalogue) if e.date is not None), None)
     empty = _render(_channel(config, layout, newest))
     end = empty.rindex(_CHANNEL_END)
     yield empty[:end]
-    in_feed = feed_episodes(catalogue)
-    while items := list(islice(in_feed, chunk)):
-        generator = _channel(config, layout, newest)
-        for episode in items:
-            _item(generator.add_entry(order="append"), episode, config, layout)
-        data = _render(generator)
-        yield data[data.index(_ITEM_START):data.rindex(_CHANNEL_END)]
+    for number, items in enumerate(item_chunks(catalogue, chunk)):
+        data = cache.get(number, items) if cache is not None else None
+        if data is None:
+            generator = _channel(config, layout, newest)
+            for episode in items:
+                _item(generator.add_entry(order="append"), episode, config, layout)
+            data = _render(generator)
+            data = data[data.index(_ITEM_START):data.rindex(_CHANNEL_END)]
+            if cache is not None:
+                cache.put(number, items, data)
+        yield data
     yield empty[end:]
+
+
+def item_chunks(catalogue: Catalogue, chunk: int | None = None) -> Iterator[list[Episode]]:
+    """The feed's episodes, newest first, in chunks counted from the oldest: all are `chunk`
+    (FEED_CHUNK) long but the first (the newest episodes), so a new episode leaves the others
+    as they are."""
+    chunk = chunk or FEED_CHUNK
+    in_feed = feed_episodes(catalogue)
+    size = catalogue.count_in_feed() % chunk or chunk
+    while items := list(islice(in_feed, size)):
+        yield items
+        size = chunk
 
 
 def _render(generator: FeedGenerator) -> bytes:

@@ -20,6 +20,7 @@ import podcastparser
 import pytest
 from lxml import etree
 
+from pipeline.catalogue import Catalogue
 from pipeline.chapters import render_chapters, write_chapters
 from pipeline.config import ArchiveConfig, load_archive
 from pipeline import feed
@@ -457,6 +458,41 @@ def test_a_feed_made_from_the_same_key_is_kept_without_rendering(tmp_path, monke
     site.feed.write_text("bewerkt", encoding="utf-8")  # not as the build left it: made again
     assert write_feed(other, retitled, site.layout, memo) is True
     assert b"Een andere titel" in site.feed.read_bytes()
+
+
+def test_items_are_rendered_a_chunk_at_a_time_and_kept(tmp_path, monkeypatch):
+    """Chunks of items are counted from the oldest and kept, rendered, in .cache/feed/: a
+    change to the newest episode renders the newest chunk only, the newest episode gone renders
+    none, a damaged chunk is rendered again, and the feed is the feed rendered whole."""
+    site = publish_site(copy_demo(tmp_path / "archive"))
+    monkeypatch.setattr(feed, "FEED_CHUNK", 2)
+    in_feed = list(feed.feed_episodes(site.episodes))
+    assert [len(items) for items in feed.item_chunks(Catalogue.of(site.episodes))] == [1, 2, 2]
+    memo = BuildMemo(site.root)
+    rendered = []
+    item = feed._item
+    monkeypatch.setattr(feed, "_item", lambda entry, episode, *rest: (
+        rendered.append(episode.slug), item(entry, episode, *rest)))
+
+    def written(episodes: list[Episode]) -> list[str]:
+        rendered.clear()
+        write_feed(site.config, episodes, site.layout, memo)
+        made = list(rendered)
+        assert site.feed.read_bytes() == render_feed(site.config, episodes, site.layout)
+        return made
+
+    assert len(written(site.episodes)) == len(in_feed) == 5
+    newest = in_feed[0].slug
+    retitled = [dataclasses.replace(e, title=e.title + " (herzien)") if e.slug == newest else e
+                for e in site.episodes]
+    assert written(retitled) == [newest]
+    assert written([e for e in site.episodes if e.slug != newest]) == []
+    cached = sorted((site.root / ".cache" / "feed").iterdir())
+    assert len(cached) == 2  # the chunks of the feed without the newest episode
+    for path in cached:
+        path.write_bytes(b"<item>damaged")
+    assert sorted(written(site.episodes)) == sorted(e.slug for e in in_feed)
+    assert len(list((site.root / ".cache" / "feed").iterdir())) == 3
 
 
 def test_item_files_are_every_file_an_item_looks_at(tmp_path, monkeypatch):
