@@ -43,7 +43,7 @@ from lxml import etree
 
 from pipeline.catalogue import Catalogue, feed_date
 from pipeline.config import ArchiveConfig
-from pipeline.fsutil import atomic_open, write_stream_if_changed
+from pipeline.fsutil import atomic_open, prune_cache, write_stream_if_changed
 from pipeline.identity import feed_guid
 from pipeline.layout import FEED, TRANSCRIPT_TYPES, SiteLayout
 from pipeline.memo import BuildMemo, code_digest, digest_of
@@ -172,11 +172,7 @@ class ItemCache:
 
     def prune(self) -> None:
         """Drop the chunks this feed does not have (after feed_key or feed_parts)."""
-        kept = {f"{key}.xml" for key in self.keys}
-        if self.folder.is_dir():
-            for path in self.folder.iterdir():
-                if path.name not in kept:
-                    path.unlink(missing_ok=True)
+        prune_cache(self.folder, ".xml", set(self.keys))
 
 
 def item_files(episode: Episode, layout: SiteLayout) -> list[PurePosixPath]:

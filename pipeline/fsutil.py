@@ -7,7 +7,7 @@ import hashlib
 import json
 import os
 import tempfile
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Container, Iterable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import IO, Any
@@ -165,6 +165,19 @@ def remove_temporaries(folder: Path) -> int:
             os.unlink(entry.path)
             count += 1
     return count
+
+
+def prune_cache(folder: Path, suffix: str, keep: Container[str]) -> None:
+    """Delete the files `<name><suffix>` in a cache folder whose name is not in `keep`, read
+    an entry at a time (a cache of thousands of episodes)."""
+    try:
+        with os.scandir(folder) as entries:
+            for entry in entries:
+                name, found = os.path.splitext(entry.name)
+                if found == suffix and name not in keep:
+                    Path(entry.path).unlink(missing_ok=True)
+    except FileNotFoundError:
+        return
 
 
 def entries_under(folder: str | Path, enter: Callable[[os.DirEntry[str]], bool] = lambda _: True

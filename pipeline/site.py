@@ -43,7 +43,7 @@ from markupsafe import Markup, escape
 
 from pipeline.catalogue import Catalogue
 from pipeline.config import ArchiveConfig
-from pipeline.fsutil import entries_under, write_cache_text, write_stream_if_changed
+from pipeline.fsutil import entries_under, prune_cache, write_cache_text, write_stream_if_changed
 from pipeline.layout import FEED, SiteLayout
 from pipeline.listings import FileSet, Listings
 from pipeline.memo import BuildMemo, code_digest, digest_of
@@ -1118,12 +1118,7 @@ class MomentStore:
     def prune(self, slugs: Container[str]) -> None:
         """Forget episodes that are gone; let go of what this build read."""
         _load_moments.cache_clear()
-        if self.folder.is_dir():
-            with os.scandir(self.folder) as entries:  # one at a time: thousands
-                for entry in entries:
-                    slug, suffix = os.path.splitext(entry.name)
-                    if suffix == ".json" and slug not in slugs:
-                        Path(entry.path).unlink(missing_ok=True)
+        prune_cache(self.folder, ".json", slugs)
 
 
 @lru_cache(maxsize=256)  # an episode is on up to dozens of topic pages; the newest on most

@@ -30,7 +30,7 @@ import orjson
 
 from pipeline.config import TranscriptionSettings
 from pipeline.errors import TranscriptError
-from pipeline.fsutil import write_bytes, write_cache_text, write_json
+from pipeline.fsutil import prune_cache, write_bytes, write_cache_text, write_json
 from pipeline.memo import code_digest
 from pipeline.model import Episode, Segment, Transcript, Word
 
@@ -185,12 +185,7 @@ class ReadingCopies:
 
     def prune(self, slugs: Container[str]) -> None:
         """Forget the copies of episodes that are gone."""
-        if self.folder.is_dir():
-            with os.scandir(self.folder) as entries:  # one at a time: thousands
-                for entry in entries:
-                    slug, suffix = os.path.splitext(entry.name)
-                    if suffix == ".json" and slug not in slugs:
-                        Path(entry.path).unlink(missing_ok=True)
+        prune_cache(self.folder, ".json", slugs)
 
 
 def _in_runs(segment: Segment) -> Segment:
