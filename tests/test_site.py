@@ -22,7 +22,7 @@ from conftest import ARCHIVE_YAML
 from lxml import html as lxml_html
 
 from pipeline.batch import ArchiveTranscripts
-from pipeline.config import load_archive
+from pipeline.config import ArchiveConfig, load_archive
 from pipeline.layout import SiteLayout
 from pipeline.model import (
     Chapter,
@@ -521,6 +521,15 @@ def test_stale_files_go_and_emptied_folders_with_them(tmp_path):
     assert (tmp_path / "elders" / "blijft.html").exists()
 
 
+def bare_archive(root: Path) -> tuple[Path, ArchiveConfig, SiteLayout]:
+    """An archive with its settings and cover only: (root, config, layout)."""
+    (root / "episodes" / "artwork").mkdir(parents=True)
+    (root / "episodes" / "artwork" / "cover.jpg").write_bytes(b"stand-in")
+    (root / "archive.yaml").write_text(ARCHIVE_YAML, encoding="utf-8")
+    config = load_archive(root)
+    return root, config, SiteLayout(root, config.base_url)
+
+
 def test_pages_render_with_collection_paused_and_restored(tmp_path, monkeypatch):
     """An episode page is rendered without automatic garbage collection (a 30-minute master is
     tens of thousands of objects); collection is back on after it, also when rendering fails,
@@ -528,12 +537,7 @@ def test_pages_render_with_collection_paused_and_restored(tmp_path, monkeypatch)
     seen = []
     monkeypatch.setattr(site_module, "_render_episode",
                         lambda writer, view: seen.append(gc.isenabled()))
-    root = tmp_path / "archive"
-    (root / "episodes" / "artwork").mkdir(parents=True)
-    (root / "episodes" / "artwork" / "cover.jpg").write_bytes(b"stand-in")
-    (root / "archive.yaml").write_text(ARCHIVE_YAML, encoding="utf-8")
-    config = load_archive(root)
-    layout = SiteLayout(root, config.base_url)
+    root, config, layout = bare_archive(tmp_path / "archive")
     renderer = site_module.PageRenderer(layout, config, {}, None)
     view = site_module.episode_view(layout, crafted_episodes(root)[2], None)
     renderer(site_module.PagePlan(view, None, None, transcribed=False, tagged=False))
@@ -557,12 +561,7 @@ def test_pages_are_made_from_a_reading_copy_that_shows_what_the_master_shows(tmp
     speaker), made from the master the first time: the page is the same as one made from the
     master itself. A copy of another version of the master, or a damaged copy, is not used;
     a video page reads the master (its captions are cut by the words' timings)."""
-    root = tmp_path / "archive"
-    (root / "episodes" / "artwork").mkdir(parents=True)
-    (root / "episodes" / "artwork" / "cover.jpg").write_bytes(b"stand-in")
-    (root / "archive.yaml").write_text(ARCHIVE_YAML, encoding="utf-8")
-    config = load_archive(root)
-    layout = SiteLayout(root, config.base_url)
+    root, config, layout = bare_archive(tmp_path / "archive")
     gesprek, choku, _ = crafted_episodes(root)
     store = TranscriptStore(root)
     for episode, transcript in ((gesprek, conversation()), (choku, video_transcript())):
