@@ -91,7 +91,10 @@ class Shard(Mapping[str, PurePosixPath | str]):
         return [slug for (slug,) in rows]
 
     def __getitem__(self, slug: str) -> PurePosixPath | str:
-        if slug not in self._slugs():
+        with self._lock:
+            found = self._db.execute("SELECT 1 FROM members WHERE shard = ? AND slug = ?",
+                                     (self.name, slug)).fetchone()
+        if found is None:
             raise KeyError(slug)
         return self._pages[slug]
 
