@@ -110,7 +110,7 @@ def write_feed(config: ArchiveConfig, episodes: Iterable[Episode], layout: SiteL
     if memo is None:
         return write_stream_if_changed(path, feed_parts(config, episodes, layout))
     cache = ItemCache(config, layout)
-    key = feed_key(config, episodes, layout, cache)
+    key = feed_key(episodes, cache)
     if memo.unchanged("feed", str(FEED), key, path):
         return False
     changed = write_stream_if_changed(path, feed_parts(config, episodes, layout, cache=cache))
@@ -119,13 +119,11 @@ def write_feed(config: ArchiveConfig, episodes: Iterable[Episode], layout: SiteL
     return changed
 
 
-def feed_key(config: ArchiveConfig, episodes: Iterable[Episode], layout: SiteLayout,
-             cache: ItemCache | None = None) -> str:
+def feed_key(episodes: Iterable[Episode], cache: ItemCache) -> str:
     """A digest of everything the feed is made from: its code and libraries, the archive's
-    settings, and each episode in the feed, in order, with what its item learns of the files
-    under site/ (item_files: whether each is there, and its size). Made of the keys of its
-    chunks of items, which `cache` keeps for feed_parts."""
-    cache = cache or ItemCache(config, layout)
+    settings (`cache.base`), and each episode in the feed, in order, with what its item learns
+    of the files under site/ (item_files: whether each is there, and its size). Made of the
+    keys of its chunks of items, which `cache` keeps for feed_parts."""
     digest = hashlib.sha256(cache.base.encode("ascii"))
     for number, items in enumerate(item_chunks(Catalogue.of(episodes))):
         digest.update(cache.key(number, items).encode("ascii"))
