@@ -8,7 +8,11 @@ each build in a fresh Python process, with that process's peak memory (max RSS; 
 page renderers and the search indexer, separate processes, are reported apart: the largest):
 - full: site/ moved away (transcripts/ and .cache/ kept: every page, caption file, feed and
   search shard is made again, but nothing is transcribed or probed);
-- no-op: nothing changed since the last build;
+- no-op: nothing changed since the last build (the archive's fingerprint says so: no stage
+  runs);
+- no-op, every stage checked: the same with --recheck, each stage finding its work done (as
+  a build does when it has no fingerprint to go by: after a build with errors, or one that saw
+  a file change while it ran);
 - incremental: one new episode added (media, sidecar, and its transcript as if already
   transcribed, so transcription is excluded; its media file is probed and its derived files,
   tags and page made);
@@ -68,7 +72,7 @@ def high_water_mb():
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 started = time.monotonic()
-result = build.run(Path(sys.argv[1]))
+result = build.run(Path(sys.argv[1]), recheck="--recheck" in sys.argv)
 seconds = time.monotonic() - started
 print(json.dumps({"seconds": seconds, "ok": result.ok, "changed": result.changed,
                   "rss_mb": high_water_mb(),
@@ -76,9 +80,9 @@ print(json.dumps({"seconds": seconds, "ok": result.ok, "changed": result.changed
 """
 
 
-def timed_build(root: Path) -> dict:
+def timed_build(root: Path, *options: str) -> dict:
     os.sync()  # the last build's writes reach the disk now, not while this one is timed
-    done = subprocess.run([sys.executable, "-c", BUILD, str(root)], capture_output=True,
+    done = subprocess.run([sys.executable, "-c", BUILD, str(root), *options], capture_output=True,
                           text=True, cwd=REPO)
     if done.returncode not in (0, 1) or not done.stdout.strip():
         raise SystemExit(f"build failed:\n{done.stderr[-2000:]}")
@@ -118,6 +122,7 @@ def measure(root: Path, cold: bool, minutes: float) -> Iterator[tuple[str, dict]
     (root / "site").rename(old_site)
     yield row("full", timed_build(root))
     yield row("no-op", timed_build(root))
+    yield row("no-op, every stage checked (--recheck)", timed_build(root, "--recheck"))
     added = add_episode(root, minutes)
     yield row("incremental (+1)", timed_build(root))
     yield row("no-op after it", timed_build(root))

@@ -8,7 +8,7 @@ killed at any moment leaves transcripts/ and site/ readable and the next build c
 from __future__ import annotations
 
 import gc
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from contextlib import closing
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -19,7 +19,8 @@ from pipeline.batch import ArchiveTranscripts, transcribe_archive
 from pipeline.catalogue import Catalogue
 from pipeline.config import ArchiveConfig, load_archive
 from pipeline.errors import Problem
-from pipeline.fsutil import archive_lock, remove_temporaries
+from pipeline.fingerprint import Fingerprint, Sealed
+from pipeline.fsutil import archive_lock, noting_replacements, remove_temporaries
 from pipeline.identity import Registry
 from pipeline.ingest import Inventory, ingest
 from pipeline.layout import SITE_DIR, SiteLayout
@@ -41,6 +42,10 @@ class BuildResult:
     problems: list[Problem] = field(default_factory=list)
     strict: bool = False
     changed: int = 0  # files written or removed
+    published: int = 0  # episodes in the site
+    incomplete: bool = False  # an output could not be made (the search index): try again
+    up_to_date: bool = False  # no file changed since the last clean build: no stage ran, and
+    # episodes, transcripts and tags above were not read (pipeline.fingerprint)
 
     @property
     def ok(self) -> bool:
@@ -48,14 +53,36 @@ class BuildResult:
 
 
 def run(root: Path, strict: bool = False, force: bool = False, wait: bool = False,
-        workers: int | None = None, cluster: str | None = None) -> BuildResult:
+        workers: int | None = None, cluster: str | None = None,
+        recheck: bool = False) -> BuildResult:
     """Build the archive at `root`. Bad episodes are reported and skipped; the rest publish.
 
     `workers`: episodes transcribed at once (None: the archive's setting); `cluster`: the
-    address of a Dask scheduler to transcribe on instead.
+    address of a Dask scheduler to transcribe on instead; `recheck`: run every stage even if no
+    file changed since the last clean build (pipeline.fingerprint).
     """
     config = load_archive(root)
-    with archive_lock(root, wait=wait), cluster_executor(cluster) as executor, \
+    with archive_lock(root, wait=wait):
+        fingerprint = Fingerprint(root)  # the archive's files, as this build finds them
+        sealed = None if recheck or force else fingerprint.up_to_date()
+        if sealed is not None:
+            result = BuildResult(up_to_date=True, published=sealed.episodes,
+                                 problems=sealed.warnings, strict=strict)
+        else:
+            fingerprint.forget()
+            with noting_replacements(fingerprint.note):
+                result = _build(root, config, strict, force, workers, cluster)
+            if not result.incomplete and not any(p.fatal for p in result.problems):
+                fingerprint.seal(Sealed(result.published, result.problems),
+                                 _images(root, config, result.episodes))
+    _summarise(root, result)
+    return result
+
+
+def _build(root: Path, config: ArchiveConfig, strict: bool, force: bool, workers: int | None,
+           cluster: str | None) -> BuildResult:
+    """Every stage, each skipping what its inputs show unchanged."""
+    with cluster_executor(cluster) as executor, \
             closing(BuildMemo.load(root)) as memo:  # what the last build made from what
         for folder in (root / TRANSCRIPTS_DIR, root / SITE_DIR):
             remove_temporaries(folder)
@@ -91,14 +118,20 @@ def run(root: Path, strict: bool = False, force: bool = False, wait: bool = Fals
                            SiteLayout(root, config.base_url), tagged.tags, memo)
         result.problems += [Problem(Path(SITE_DIR), message, fatal=False)
                             for message in site.problems]
+        result.incomplete = bool(site.problems)
         # 6. The feed last: it links each episode's page, now in place.
         feed_changed = publish_feed(root, config, published.episodes, memo)
         result.changed += (published.written + published.removed + site.written + site.removed
                            + feed_changed)
+        result.published = len(result.episodes)
         memo.save()
-
-    _summarise(root, result)
     return result
+
+
+def _images(root: Path, config: ArchiveConfig, episodes: Catalogue) -> Iterator[Path]:
+    """The images archive.yaml and the sidecars name: files a build reads besides its folders."""
+    yield (root / config.image).resolve()
+    yield from (episode.image for episode in episodes if episode.image is not None)
 
 
 def _workers(option: int | None, setting: int) -> int:
@@ -138,10 +171,10 @@ def _summarise(root: Path, result: BuildResult) -> None:
         click.echo(f"{label}: {problem}", err=True)
     failed = {p.path for p in result.problems if p.fatal}
     if result.changed == 0 and not failed:
-        click.echo(f"Nothing changed: {len(result.episodes)} episode(s) up to date in "
+        click.echo(f"Nothing changed: {result.published} episode(s) up to date in "
                    f"{root / SITE_DIR}.")
         return
-    click.echo(f"{len(result.episodes)} episode(s) published to {root / SITE_DIR} "
+    click.echo(f"{result.published} episode(s) published to {root / SITE_DIR} "
                f"({result.changed} file(s) changed); {len(failed)} file(s) with errors.")
     click.echo(f"Transcripts: {root / TRANSCRIPTS_DIR}/  Feed: {root / SITE_DIR / 'feed.xml'}  "
                f"Preview: wijk serve --archive {root}")

@@ -33,20 +33,23 @@ def main() -> None:
               help="Re-transcribe even transcripts an editor corrected (the old one is kept in "
                    "transcripts/history/).")
 @click.option("--wait", is_flag=True, help="If another build is running, wait for it.")
+@click.option("--recheck", is_flag=True,
+              help="Check every stage even when no file changed since the last clean build "
+                   "(that is told from file sizes and times).")
 @click.option("--workers", type=click.IntRange(min=0), default=None,
               help="Episodes to transcribe at once, each in its own process (default: "
                    "transcription.workers in archive.yaml; 0 there: one per core).")
 @click.option("--cluster", metavar="ADDRESS",
               help="Transcribe on a running Dask cluster, e.g. tcp://scheduler:8786 (needs "
                    "wijkarchief[cluster]); results come back into transcripts/ here.")
-def build(archive: Path, strict: bool, force: bool, wait: bool, workers: int | None,
-          cluster: str | None) -> None:
+def build(archive: Path, strict: bool, force: bool, wait: bool, recheck: bool,
+          workers: int | None, cluster: str | None) -> None:
     """Ingest, transcribe what is new, tag, and publish the site and feed.
 
     Example: wijk build --archive .
     """
     result = build_stage.run(archive, strict=strict, force=force, wait=wait, workers=workers,
-                             cluster=cluster)
+                             cluster=cluster, recheck=recheck)
     if not result.ok:
         sys.exit(1)
 

@@ -18,6 +18,45 @@ _UMASK = os.umask(0o022)
 os.umask(_UMASK)
 FILE_MODE = 0o666 & ~_UMASK  # what open() would give a new file: site/ must be readable by a web server
 
+Stamp = tuple[int, int]  # a file's size and modification time (ns)
+Note = Callable[[str, Stamp | None, Stamp | None], None]  # path, before, after (None: no file)
+_listeners: list[Note] = []  # see noting_replacements
+
+
+def stamp(path: str | Path) -> Stamp | None:
+    """A file's size and modification time; None if there is none."""
+    try:
+        found = os.stat(path)
+    except OSError:
+        return None
+    return found.st_size, found.st_mtime_ns
+
+
+@contextmanager
+def noting_replacements(note: Note) -> Iterator[None]:
+    """Call `note(path, before, after)` for every file this process puts in place (or moves
+    away) with `replace_file` while the block runs: how a build tells its own writes from an
+    editor's (pipeline.fingerprint)."""
+    _listeners.append(note)
+    try:
+        yield
+    finally:
+        _listeners.remove(note)
+
+
+def replace_file(source: str | Path, target: str | Path, moved: bool = False) -> None:
+    """os.replace, noted. `moved`: `source` is a file of its own moved away, not a temporary."""
+    if not _listeners:
+        os.replace(source, target)
+        return
+    before, leaving = stamp(target), stamp(source) if moved else None
+    os.replace(source, target)
+    after = stamp(target)
+    for note in _listeners:
+        note(str(target), before, after)
+        if moved:
+            note(str(source), leaving, None)
+
 
 def temporary_beside(path: Path) -> tuple[int, str]:
     """A new temporary file in `path`'s folder (created if needed), with the mode an ordinary
@@ -41,7 +80,7 @@ def atomic_open(path: Path, mode: str = "w", encoding: str | None = "utf-8",
             if durable:
                 handle.flush()
                 os.fsync(handle.fileno())
-        os.replace(tmp, path)
+        replace_file(tmp, path)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise
@@ -109,7 +148,7 @@ def write_stream_if_changed(path: Path, parts: Iterable[bytes], durable: bool = 
             if changed and durable:
                 os.fsync(handle.fileno())
         if changed:
-            os.replace(temporary, path)
+            replace_file(temporary, path)
         return changed
     finally:
         Path(temporary).unlink(missing_ok=True)

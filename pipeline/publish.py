@@ -20,7 +20,7 @@ from pipeline.chapters import write_chapters
 from pipeline.config import ArchiveConfig
 from pipeline.errors import Problem, shown_path
 from pipeline.feed import write_feed
-from pipeline.fsutil import temporary_beside, write_bytes
+from pipeline.fsutil import replace_file, temporary_beside, write_bytes
 from pipeline.layout import SiteLayout
 from pipeline.listings import FileSet
 from pipeline.memo import BuildMemo
@@ -127,7 +127,7 @@ def _place(layout: SiteLayout, relative: PurePosixPath, source: Path, published:
         shutil.copyfile(source, temporary)
         # The same modification time lets the next build skip the file.
         os.utime(temporary, ns=(original.st_atime_ns, original.st_mtime_ns))
-        os.replace(temporary, target)
+        replace_file(temporary, target)
     except BaseException:
         Path(temporary).unlink(missing_ok=True)
         raise

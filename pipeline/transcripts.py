@@ -30,7 +30,7 @@ import orjson
 
 from pipeline.config import TranscriptionSettings
 from pipeline.errors import TranscriptError
-from pipeline.fsutil import prune_cache, write_bytes, write_cache_text, write_json
+from pipeline.fsutil import prune_cache, replace_file, write_bytes, write_cache_text, write_json
 from pipeline.memo import code_digest
 from pipeline.model import Episode, Segment, Transcript, Word
 
@@ -111,7 +111,7 @@ class TranscriptStore:
         for path in sorted(self._files_of(slug)):
             target = self.folder / REMOVED_DIR / path.name
             target.parent.mkdir(parents=True, exist_ok=True)
-            os.replace(path, target)
+            replace_file(path, target, moved=True)
             moved.append(target)
         return moved
 
@@ -131,7 +131,7 @@ class TranscriptStore:
         if self.master_path(slug).exists() or not (removed / f"{slug}.json").exists():
             return False
         for path in sorted(removed.glob(f"{slug}.*")):
-            os.replace(path, self.folder / path.name)
+            replace_file(path, self.folder / path.name, moved=True)
         return True
 
     def keep_version(self, slug: str) -> Path:

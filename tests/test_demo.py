@@ -108,11 +108,17 @@ def test_demo_is_tagged_with_evidence(built_demo):
 
 
 def test_second_build_transcribes_nothing(built_demo):
+    """No file changed: the build sees it from the archive's fingerprint and runs no stage;
+    checking stage by stage (--recheck) finds nothing to do either."""
     root, _ = built_demo
     masters = {p: p.stat().st_mtime_ns for p in (root / "transcripts").glob("*.json")}
-    result = wijk_build(root)
-    assert result.returncode == 0, result.stderr
-    assert "Transcription: nothing new (5 transcript(s) up to date)" in result.stdout
+    quick = wijk_build(root)
+    assert quick.returncode == 0, quick.stderr
+    assert "Nothing changed: 6 episode(s)" in quick.stdout and "Transcription" not in quick.stdout
+    checked = wijk_build(root, "--recheck")
+    assert checked.returncode == 0, checked.stderr
+    assert "Transcription: nothing new (5 transcript(s) up to date)" in checked.stdout
+    assert "Nothing changed: 6 episode(s)" in checked.stdout
     assert {p: p.stat().st_mtime_ns for p in masters} == masters
 
 

@@ -71,7 +71,10 @@ def test_noop_and_incremental_builds(small_archive):
 
     again = wijk("build", "--archive", str(root))
     assert again.returncode == 0
-    assert "Nothing changed" in again.stdout and "Transcription: nothing new" in again.stdout
+    assert "Nothing changed" in again.stdout and "Transcription" not in again.stdout
+    checked = wijk("build", "--archive", str(root), "--recheck")  # every stage looks
+    assert checked.returncode == 0
+    assert "Nothing changed" in checked.stdout and "Transcription: nothing new" in checked.stdout
     assert site_files(root) == before
 
     (root / "episodes" / "tweede.ogg").write_bytes((MEDIA / "speech.ogg").read_bytes())
