@@ -1,22 +1,23 @@
 """The archive's fingerprint: whether a build has anything to do, told in a fraction of a second.
 
-A build that ends clean (no error, every output made) leaves `.cache/fingerprint.json`: a digest of the
-size and modification time of every file it reads or makes (episodes/, transcripts/,
-archive.yaml and any image they name elsewhere in the archive; site/ and the caches in .cache/),
-and of the code and the Python that ran it. The next build lists those files first; if their
-digest is the same, none of them changed and it runs no stage ("Nothing changed"; the warnings
-the last build gave about those files are given again). Listing the
-16,000 files of a 1,000-episode archive takes about 0.13 s; the stages' own checks take 2 s.
+A build that ends clean (no error, every output made) leaves `.cache/fingerprint.json`: a
+digest of the size and modification time of every file it reads or makes (episodes/,
+transcripts/, archive.yaml and any image they name elsewhere in the archive; site/ and the
+caches in .cache/), and of the code and the Python that ran it. The next build lists those
+files first; if their digest is the same, none of them changed and it runs no stage ("Nothing
+changed"; the warnings the last build gave about those files are given again). Listing the
+16,000 files of a 1,000-episode archive takes about 0.1 s; the stages' own checks take 2 s.
 
 The digest is the sum of one hash per file, so the order a folder is listed in doesn't matter
 and no list of files is kept (a 10,000-episode archive has 150,000). It trusts sizes and times
 as the memo does (pipeline.memo) and git's index does.
 
-A build leaves a fingerprint only if the archive was, when it ended, as when it began apart
-from the files it wrote itself, each noted as it was put in place (fsutil.replace_file): an
-editor's file dropped, changed or removed while a build ran is seen by the next one. A build
-that does work removes the fingerprint first, so one killed halfway leaves none; `wijk build
---recheck` ignores it.
+A build leaves a fingerprint only if the archive's inputs were, when it ended, as when it began
+apart from the files it wrote itself, each noted as it was put in place (fsutil.replace_file):
+an editor's file dropped, changed or removed while a build ran is built by the next one. site/
+is the build's own to write, and is listed as the build leaves it. A build that does work
+removes the fingerprint first, so one killed halfway leaves none; `wijk build --recheck`
+ignores it.
 """
 
 from __future__ import annotations
@@ -31,14 +32,18 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
+from pipeline.config import ARCHIVE_FILE
 from pipeline.errors import Problem
 from pipeline.fsutil import Stamp, entries_under, stamp, write_cache_text
+from pipeline.ingest import EPISODES_DIR
+from pipeline.layout import SITE_DIR
+from pipeline.transcripts import TRANSCRIPTS_DIR
 
 FINGERPRINT_FILE = Path(".cache") / "fingerprint.json"
 VERSION = 2  # 2: with the warnings
-INPUTS = ("archive.yaml",)  # beside the folders below
-INPUT_FOLDERS = ("episodes", "transcripts")  # the editors' files, and the masters made from them
-OUTPUT_FOLDERS = ("site",)
+INPUTS = (ARCHIVE_FILE,)  # beside the folders below
+INPUT_FOLDERS = (EPISODES_DIR, TRANSCRIPTS_DIR)  # the editors' files, the masters made from them
+OUTPUT_FOLDERS = (SITE_DIR,)
 CACHES = ".cache"  # its files (the memo and the other caches), not its folders of copies
 NOT_CACHES = {"build.lock", FINGERPRINT_FILE.name}  # rewritten by every build, or this file
 CODE = Path(__file__).resolve().parent
