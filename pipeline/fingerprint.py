@@ -106,7 +106,6 @@ class Fingerprint:
     """The archive's files as a build found them; see the module's docstring."""
 
     def __init__(self, root: Path) -> None:
-        self.root = root
         self.base = str(root)
         self.path = root / FINGERPRINT_FILE
         self.started = time.time_ns() - _CLOCK_LAG
