@@ -40,7 +40,7 @@ from pipeline.layout import SITE_DIR
 from pipeline.transcripts import TRANSCRIPTS_DIR
 
 FINGERPRINT_FILE = Path(".cache") / "fingerprint.json"
-VERSION = 2  # 2: with the warnings
+VERSION = 3  # 2: with the warnings; 3: inputs and outputs apart
 INPUTS = (ARCHIVE_FILE,)  # beside the folders below
 INPUT_FOLDERS = (EPISODES_DIR, TRANSCRIPTS_DIR)  # the editors' files, the masters made from them
 OUTPUT_FOLDERS = (SITE_DIR,)
@@ -80,6 +80,10 @@ def tree_sum(base: str, folder: str, label: str = "", skip: Iterable[str] = ()) 
     return total % _MODULUS
 
 
+def _hex(digest: int) -> str:
+    return f"{digest % _MODULUS:032x}"
+
+
 def files_sum(base: str, names: Iterable[str]) -> int:
     return sum(file_hash(name, stamp(os.path.join(base, name))) for name in names) % _MODULUS
 
@@ -117,11 +121,11 @@ class Fingerprint:
         last = self._last()
         if last is None or self.inputs is None:
             return None
-        try:
-            digest = (self.inputs + files_sum(self.base, last["extras"]) + self._outputs())
+        try:  # the inputs first: when one changed, site/ needn't be listed
+            if _hex(self.inputs + files_sum(self.base, last["extras"])) != last["inputs"] \
+                    or _hex(self._outputs()) != last["outputs"]:
+                return None
         except Unlisted:
-            return None
-        if f"{digest % _MODULUS:032x}" != last["digest"]:
             return None
         return Sealed(last["episodes"], [Problem(Path(path), message, fatal=False)
                                          for path, message in last["warnings"]])
@@ -149,13 +153,14 @@ class Fingerprint:
             if any((found := stamp(os.path.join(self.base, name))) and found[1] >= self.started
                    for name in extras):  # changed while the build ran
                 return False
-            digest = (now + files_sum(self.base, extras) + self._outputs()) % _MODULUS
+            inputs, outputs = now + files_sum(self.base, extras), self._outputs()
         except Unlisted:
             return False
         warnings = [[str(problem.path), problem.message] for problem in sealed.warnings]
         write_cache_text(self.path, json.dumps({
-            "version": VERSION, "digest": f"{digest:032x}", "episodes": sealed.episodes,
-            "warnings": warnings, "extras": extras}, ensure_ascii=False) + "\n")
+            "version": VERSION, "inputs": _hex(inputs), "outputs": _hex(outputs),
+            "episodes": sealed.episodes, "warnings": warnings, "extras": extras},
+            ensure_ascii=False) + "\n")
         return True
 
     def _inputs(self) -> int | None:
@@ -179,7 +184,8 @@ class Fingerprint:
     def _last(self) -> dict | None:
         try:
             last = json.loads(self.path.read_text(encoding="utf-8"))
-            kinds = {"episodes": int, "digest": str, "extras": list, "warnings": list}
+            kinds = {"inputs": str, "outputs": str, "episodes": int, "extras": list,
+                     "warnings": list}
             if last.get("version") == VERSION and \
                     all(isinstance(last.get(key), kind) for key, kind in kinds.items()):
                 return last
