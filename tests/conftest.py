@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 from pathlib import Path
 
@@ -60,3 +61,12 @@ def make_archive(tmp_path: Path, data_dir: Path):
         return root
 
     return make
+
+
+def correct_first_word(master: Path, word: str) -> None:
+    """An editor's hand correction of a master: its first word replaced by `word`."""
+    data = json.loads(master.read_text(encoding="utf-8"))
+    first = data["segments"][0]
+    first["text"] = f" {word}" + first["text"][len(first["words"][0]["text"]):]
+    first["words"][0]["text"] = f" {word}"
+    master.write_text(json.dumps(data, ensure_ascii=False, indent=2) + "\n", encoding="utf-8")

@@ -3,7 +3,6 @@ editor (or anyone) makes, before or during a build, is still built."""
 
 from __future__ import annotations
 
-import json
 import os
 import shutil
 from pathlib import Path
@@ -13,7 +12,7 @@ import pytest
 from pipeline import build, fingerprint
 from pipeline.fingerprint import FINGERPRINT_FILE, Fingerprint, Sealed
 from pipeline.fsutil import noting_replacements, write_text
-from tests.conftest import ARCHIVE_YAML
+from tests.conftest import ARCHIVE_YAML, correct_first_word
 
 pytestmark = pytest.mark.whisper
 MEDIA = Path(__file__).parent / "data" / "media"
@@ -66,12 +65,7 @@ def _edit_sidecar(root: Path) -> str:
 
 
 def _correct_master(root: Path) -> str:
-    master = root / "transcripts" / "eerste.json"
-    data = json.loads(master.read_text(encoding="utf-8"))
-    first = data["segments"][0]
-    first["text"] = " Wijkarchiefwoord" + first["text"][len(first["words"][0]["text"]):]
-    first["words"][0]["text"] = " Wijkarchiefwoord"
-    master.write_text(json.dumps(data, ensure_ascii=False, indent=2) + "\n", encoding="utf-8")
+    correct_first_word(root / "transcripts" / "eerste.json", "Wijkarchiefwoord")
     return "Wijkarchiefwoord"
 
 

@@ -21,6 +21,7 @@ from pipeline.config import load_archive
 from pipeline.check import check_site
 from pipeline.fsutil import archive_lock
 from pipeline.model import Transcript
+from tests.conftest import correct_first_word
 
 pytestmark = pytest.mark.whisper
 MEDIA = Path(__file__).parent / "data" / "media"
@@ -110,12 +111,7 @@ def test_skipping_unchanged_work_never_changes_what_a_build_makes(small_archive)
     shutil.rmtree(root / "site")
     assert build.run(root).ok and _outputs(root) == first
 
-    master = root / "transcripts" / "eerste.json"
-    data = json.loads(master.read_text(encoding="utf-8"))
-    segment = data["segments"][0]
-    segment["text"] = " Wijkarchiefwoord" + segment["text"][len(segment["words"][0]["text"]):]
-    segment["words"][0]["text"] = " Wijkarchiefwoord"
-    master.write_text(json.dumps(data, ensure_ascii=False, indent=2) + "\n", encoding="utf-8")
+    correct_first_word(root / "transcripts" / "eerste.json", "Wijkarchiefwoord")
     edited = build.run(root)
     assert edited.ok and edited.changed > 0
     for name in ("eerste.txt", "eerste.vtt"):
