@@ -47,9 +47,18 @@ def feed_guid(feed_url: str) -> str:
     return str(uuid.uuid5(PODCAST_NAMESPACE, bare))
 
 
+LEADING_DATE = re.compile(r"^(\d{4}-\d{2}-\d{2})[-_ ]+(?=.)")  # '2021-09-16-kijk-in-de-kernen'
+
+
 def without_date(stem: str) -> str:
     """'2021-09-16-kijk-in-de-kernen' -> 'kijk-in-de-kernen': the date says nothing the feed doesn't."""
-    return re.sub(r"^\d{4}-\d{2}-\d{2}[-_ ]+(?=.)", "", stem)
+    return LEADING_DATE.sub("", stem)
+
+
+def date_in_name(stem: str) -> str | None:
+    """'2021-09-16-kijk-in-de-kernen' -> '2021-09-16' (not checked to be a real date)."""
+    found = LEADING_DATE.match(stem)
+    return found.group(1) if found else None
 
 
 def slugify(text: str) -> str:

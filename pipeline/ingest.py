@@ -25,7 +25,7 @@ from pipeline.catalogue import Catalogue, Column, private_database
 from pipeline.config import ArchiveConfig, Sidecar, load_sidecar
 from pipeline.errors import ConfigError, DuplicateError, MediaError, Problem, WijkError, shown_path
 from pipeline.fsutil import entries_under
-from pipeline.identity import Identity, Registry, without_date
+from pipeline.identity import Identity, Registry, date_in_name, without_date
 from pipeline.mediacache import MediaCache
 from pipeline.mediatags import FileTags, read_tags
 from pipeline.model import Chapter, Episode, MediaFile, MediaInfo
@@ -284,10 +284,11 @@ def read_entry(root: Path, entry: _Entry, config: ArchiveConfig, registry: Regis
         inventory.problems.append(Problem(shown_path(root, sidecar_path or main.path),
                                           f"the title is {len(episode.title)} characters long; "
                                           f"podcast apps show about {LONG_TITLE}", fatal=False))
-    if sidecar.published is None and _parse_date(tags.date) is None:
-        inventory.problems.append(Problem(shown_path(root, main.path), "no date in the tags or a "
-                                          "sidecar: using the file's modification time; add "
-                                          "'date:' to the sidecar", fatal=False))
+    if sidecar.published is None and _parse_date(tags.date) is None \
+            and _parse_date(date_in_name(entry.stem)) is None:
+        inventory.problems.append(Problem(shown_path(root, main.path), "no date in the tags, the "
+                                          "file name or a sidecar: using the file's modification "
+                                          "time; add 'date:' to the sidecar", fatal=False))
     episode.alternates = [media_file for media_file, _tags in files[1:]]
     return episode, identity
 
@@ -360,7 +361,8 @@ def _episode(root: Path, identity: Identity, stem: str, main: MediaFile, tags: F
         sidecar=sidecar_path,
         media=main.info,
         description=sidecar.description or tags.description or "",
-        date=sidecar.published or _parse_date(tags.date) or _file_date(main.path),
+        date=(sidecar.published or _parse_date(tags.date) or _parse_date(date_in_name(stem))
+              or _file_date(main.path)),
         season=sidecar.season or tags.season,
         episode=sidecar.episode or tags.episode,
         episode_type=sidecar.episode_type or "full",

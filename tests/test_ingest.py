@@ -111,6 +111,31 @@ def test_sidecar_wins_over_tags(repo_dir, make_archive):
     assert [(c.start, c.title) for c in episode.chapters] == [(5.0, "Begin")]
 
 
+def test_the_date_from_the_sidecar_the_tags_the_file_name_or_the_file(repo_dir, make_archive):
+    """An episode's date: the sidecar's, else the file's tags', else a date leading the file
+    name, else (with a warning) the file's modification time."""
+    tagged = repo_dir / "episodes" / "2021-09-16-kijk-in-de-kernen.mp3"  # its tags: 2021-09-16
+    root = make_archive({
+        "2020-05-01-met-sidecar.mp3": MEDIA / "speech.mp3",
+        "2020-05-01-met-sidecar.yaml": "date: 2019-01-02\n",
+        "2020-05-01-getagd.mp3": tagged,
+        "2020-05-01-naam.ogg": MEDIA / "speech.ogg",
+        "2020-13-45-geen-datum.opus": MEDIA / "speech.opus",  # no such day
+        "zonder-datum.flac": MEDIA / "speech.flac",
+    })
+    for name in ("2020-13-45-geen-datum.opus", "zonder-datum.flac"):
+        os.utime(root / "episodes" / name, (1_600_000_000, 1_600_000_000))
+    inventory = ingest(root, load_archive(root))
+    dates = {e.slug: e.date.isoformat() for e in inventory.episodes}
+    assert dates == {"met-sidecar": "2019-01-02T12:00:00+00:00",
+                     "getagd": "2021-09-16T12:00:00+00:00",
+                     "naam": "2020-05-01T12:00:00+00:00",
+                     "geen-datum": "2020-09-13T12:26:40+00:00",
+                     "zonder-datum": "2020-09-13T12:26:40+00:00"}
+    warned = sorted(str(p.path) for p in inventory.problems if "no date" in p.message)
+    assert warned == ["episodes/2020-13-45-geen-datum.opus", "episodes/zonder-datum.flac"]
+
+
 def test_audio_and_video_with_one_stem_are_one_episode(make_archive):
     root = make_archive({"ep.m4a": MEDIA / "speech.m4a", "ep.webm": MEDIA / "speech.webm"})
     [episode] = ingest(root, load_archive(root)).episodes
