@@ -367,23 +367,36 @@ def test_published_files_are_readable_by_a_web_server(site):
             assert path.stat().st_mode & 0o044 == 0o044, path  # not mkstemp's 0600
 
 
+def render_with_copies(folder: Path, episodes: list[Episode], transcripts: dict[str, Transcript],
+                       count: int) -> None:
+    """Render a crafted site again with `count` copies of its conversation, each a day newer
+    than the last (its case, b2-voorst-kijk-in-de-kernen, grows long)."""
+    root = folder.parent
+    config = load_archive(root)
+    [talk] = [e for e in episodes if e.slug == "gesprek"]
+    more = [dataclasses.replace(talk, slug=f"gesprek-{n}", guid=f"g-copy-{n}",
+                                date=talk.date + dt.timedelta(days=n + 1)) for n in range(count)]
+    render_site(root, config, episodes + more,
+                {**transcripts, **{e.slug: transcripts["gesprek"] for e in more}},
+                SiteLayout(root, config.base_url))
+
+
+def parted_site(root: Path) -> Path:
+    """The crafted archive at `root` with five copies of its conversation and topics in parts of
+    two: the case's page shows the newest two and links to casussen/<id>/deel-1/ and deel-2/."""
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(site_module, "TOPIC_PART", 2)
+        folder, episodes, transcripts = crafted_site(root)
+        render_with_copies(folder, episodes, transcripts, 5)
+    return folder
+
+
 def test_a_long_topic_is_split_into_parts_and_older_parts_stay_as_they_are(tmp_path, monkeypatch):
     monkeypatch.setattr(site_module, "TOPIC_PART", 2)
     folder, episodes, transcripts = crafted_site(tmp_path / "archive")
-    root = folder.parent
-    config = load_archive(root)
-    layout = SiteLayout(root, config.base_url)
-    [talk] = [e for e in episodes if e.slug == "gesprek"]
-
-    def copies(count: int) -> list[Episode]:
-        return [dataclasses.replace(talk, slug=f"gesprek-{n}", guid=f"g-copy-{n}",
-                                    date=talk.date + dt.timedelta(days=n + 1))
-                for n in range(count)]
 
     def render(count: int) -> dict[str, bytes]:
-        more = copies(count)
-        render_site(root, config, episodes + more, {**transcripts, **{
-            e.slug: transcripts["gesprek"] for e in more}}, layout)
+        render_with_copies(folder, episodes, transcripts, count)
         topic = folder / "casussen" / "b2-voorst-kijk-in-de-kernen"
         return {str(p.relative_to(topic)): p.read_bytes() for p in sorted(topic.rglob("*.html"))}
 
@@ -391,7 +404,7 @@ def test_a_long_topic_is_split_into_parts_and_older_parts_stay_as_they_are(tmp_p
     assert sorted(six) == ["deel-1/index.html", "deel-2/index.html", "index.html"]
 
     def shown(html: bytes) -> list[str]:
-        return parse_bytes(html).xpath("//section[@class='mention']//h2/a/@href")
+        return parse_bytes(html).xpath("//article[@class='mention']//h2/a/@href")
 
     assert shown(six["index.html"]) == ["../../afleveringen/gesprek-4/",
                                         "../../afleveringen/gesprek-3/"]

@@ -110,6 +110,17 @@ def sharded_site(tmp_path_factory):
 
 
 @pytest.fixture(scope="session")
+def parted_url(tmp_path_factory):
+    """The crafted archive with a case page in parts (casussen/<id>/deel-N/)."""
+    from test_site import parted_site
+
+    server, url = serve_in_background(parted_site(tmp_path_factory.mktemp("parted") / "archive"))
+    yield url
+    server.shutdown()
+    server.server_close()
+
+
+@pytest.fixture(scope="session")
 def browser():
     os.environ.setdefault("WIJK_SERVE_QUIET", "1")
     with playwright_api.sync_playwright() as playwright:
@@ -183,6 +194,25 @@ def test_axe_finds_no_violations(new_page, demo_site, demo_url, kind, scheme):
     results = axe_api.Axe().run(page, options=AXE_OPTIONS)
     assert results.violations_count == 0, results.generate_report()
     assert page.js_errors == []
+
+
+PARTED_CASE = "casussen/b2-voorst-kijk-in-de-kernen/"
+
+
+@pytest.mark.parametrize("scheme", ["light", "dark"])
+@pytest.mark.parametrize("path", [PARTED_CASE, PARTED_CASE + "deel-1/"])
+def test_a_topic_in_parts_has_no_violations_and_no_sideways_scroll(new_page, parted_url, path,
+                                                                    scheme):
+    """A long case's page, with its links to older parts, and an older part."""
+    page = new_page(color_scheme=scheme)
+    open_page(page, parted_url, path)
+    assert page.locator("nav.parts a").count() >= 1  # the parts are linked both ways
+    results = axe_api.Axe().run(page, options=AXE_OPTIONS)
+    assert results.violations_count == 0, results.generate_report()
+    narrow = new_page(width=320, height=640, color_scheme=scheme)
+    open_page(narrow, parted_url, path)
+    assert narrow.evaluate(CLIPPED) == []
+    assert page.js_errors == [] and narrow.js_errors == []
 
 
 # --- reflow, text size, text spacing -----------------------------------------------------------
