@@ -119,12 +119,9 @@ def write_json(path: Path, data: Any) -> None:
 
 def file_signature(path: Path) -> str:
     """A file's size and modification time, to tell whether it is still the one copied or
-    read before ("missing" if there is none)."""
-    try:
-        stat = path.stat()
-    except OSError:
-        return "missing"
-    return f"{stat.st_size} {stat.st_mtime_ns}"
+    read before ("missing" if there is none): its stamp as text."""
+    found = stamp(path)
+    return "missing" if found is None else f"{found[0]} {found[1]}"
 
 
 def sha256_file(path: Path, chunk: int = 1 << 20) -> str:
