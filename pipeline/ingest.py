@@ -284,8 +284,7 @@ def read_entry(root: Path, entry: _Entry, config: ArchiveConfig, registry: Regis
         inventory.problems.append(Problem(shown_path(root, sidecar_path or main.path),
                                           f"the title is {len(episode.title)} characters long; "
                                           f"podcast apps show about {LONG_TITLE}", fatal=False))
-    if sidecar.published is None and _parse_date(tags.date) is None \
-            and _parse_date(date_in_name(entry.stem)) is None:
+    if _stated_date(sidecar, tags, entry.stem) is None:
         inventory.problems.append(Problem(shown_path(root, main.path), "no date in the tags, the "
                                           "file name or a sidecar: using the file's modification "
                                           "time; add 'date:' to the sidecar", fatal=False))
@@ -361,8 +360,7 @@ def _episode(root: Path, identity: Identity, stem: str, main: MediaFile, tags: F
         sidecar=sidecar_path,
         media=main.info,
         description=sidecar.description or tags.description or "",
-        date=(sidecar.published or _parse_date(tags.date) or _parse_date(date_in_name(stem))
-              or _file_date(main.path)),
+        date=_stated_date(sidecar, tags, stem) or _file_date(main.path),
         season=sidecar.season or tags.season,
         episode=sidecar.episode or tags.episode,
         episode_type=sidecar.episode_type or "full",
@@ -452,6 +450,12 @@ def _parse_date(text: str | None) -> dt.datetime | None:
         return parsedate_to_datetime(text)
     except (TypeError, ValueError):
         return None
+
+
+def _stated_date(sidecar: Sidecar, tags: FileTags, stem: str) -> dt.datetime | None:
+    """The episode's date as the sidecar gives it, else the file's tags, else a date leading
+    the file name; None if none does (the file's modification time is the last resort)."""
+    return sidecar.published or _parse_date(tags.date) or _parse_date(date_in_name(stem))
 
 
 def _file_date(path: Path | None) -> dt.datetime | None:
