@@ -36,7 +36,7 @@ $(STAMP): pyproject.toml constraints.txt package-lock.json
 	# openai-whisper (the reference engine) without triton: triton only compiles GPU kernels.
 	$(PIP) install -q -c constraints.txt numba tiktoken more-itertools tqdm
 	$(PIP) install -q --no-deps -c constraints.txt openai-whisper==20250625
-	# Resemblyzer only for its voice encoder's weights (pipeline/diarize.py runs them in torch).
+	# Resemblyzer only for its voice encoder's weights (pipeline/transcribe/diarize.py runs them in torch).
 	$(PIP) install -q --no-deps -c constraints.txt Resemblyzer==0.1.4
 	$(PIP) install -q -c constraints.txt -e '.[test]'
 	touch $(STAMP)

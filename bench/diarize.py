@@ -4,7 +4,7 @@ For every file of a set (tests/data/diarization/{dev,eval,eval2}/, see make_conv
 the diarization error rate (DER) with the number of speakers estimated and with it given (as
 when the sidecar names the speakers), the estimated speaker count against the true one, and,
 unless --no-timing, the time diarization takes next to transcription of the same file with the
-default settings (faster-whisper base int8, beam 5, through pipeline.transcribe.transcribe_audio).
+default settings (faster-whisper base int8, beam 5, through pipeline.transcribe.recognise.transcribe_audio).
 Models are loaded before timing starts; wall time and CPU time (user + system of all threads,
 and of the ffmpeg that decodes the audio: not inflated when other processes compete for the
 cores, unless threads spin while they wait) are both shown.
@@ -14,7 +14,7 @@ collar of 0.25 s either side of every reference turn boundary left unscored (NIS
 `-c 0.25`; pyannote.metrics calls the same thing collar=0.5), and reference speakers mapped to
 hypothesis speakers one-to-one by the Hungarian algorithm to maximise the time they share.
 
-`--build-timing` measures time only, the way `wijk build` spends it (pipeline/batch.py): per
+`--build-timing` measures time only, the way `wijk build` spends it (pipeline/transcribe/stage.py): per
 file, transcription (`transcribe_audio`, default settings: batched decoding) and then speaker
 labels (`diarize` on the file, count estimated, and `assign_speakers`), alternating file by file
 in one process, so that diarization runs right after CTranslate2's threads have worked, as in a
@@ -43,7 +43,7 @@ DATA = REPO / "tests" / "data" / "diarization"
 FRAME = 0.01
 COLLAR = 0.25
 
-from pipeline import diarize as diarization
+from pipeline.transcribe import diarize as diarization
 
 Span = tuple[float, float, str]  # start, end, speaker
 
@@ -131,7 +131,7 @@ def _cpu() -> float:
 
 def evaluate(split: str, timing: bool) -> int:
     """Print the table; exit status 1 when a speaker count is wrong."""
-    from pipeline.engines import load_audio
+    from pipeline.transcribe.engines.base import load_audio
 
     reference = load_reference(split)
     with Clock() as load:
@@ -155,9 +155,9 @@ def evaluate(split: str, timing: bool) -> int:
 
 
 def _time_transcription(split: str, rows: dict[str, dict]) -> None:
-    from pipeline.config import TranscriptionSettings
-    from pipeline.engines import get_engine
-    from pipeline.transcribe import transcribe_audio
+    from pipeline.archive import TranscriptionSettings
+    from pipeline.transcribe.engines import get_engine
+    from pipeline.transcribe.recognise import transcribe_audio
 
     settings = TranscriptionSettings()  # the defaults: faster-whisper base, int8, beam 5
     engine = get_engine(settings)
@@ -215,9 +215,9 @@ def build_timing(split: str, rounds: int, encoder_threads: list[int]) -> int:
 
     `encoder_threads`: the voice encoder's torch threads, taken in turn round by round (to
     compare settings in one process); by default the pipeline's own."""
-    from pipeline.config import TranscriptionSettings
-    from pipeline.engines import get_engine
-    from pipeline.transcribe import transcribe_audio
+    from pipeline.archive import TranscriptionSettings
+    from pipeline.transcribe.engines import get_engine
+    from pipeline.transcribe.recognise import transcribe_audio
 
     reference = load_reference(split)
     settings = TranscriptionSettings()  # the defaults, as a build without archive.yaml settings

@@ -41,12 +41,12 @@ REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
 from pipeline import build  # noqa: E402
-from pipeline.config import load_archive  # noqa: E402
-from pipeline.identity import Registry  # noqa: E402
-from pipeline.ingest import ingest  # noqa: E402
+from pipeline.archive import load_archive  # noqa: E402
+from pipeline.ingest.identity import Registry  # noqa: E402
+from pipeline.ingest.scan import ingest  # noqa: E402
 from pipeline.model import Episode, Provenance, Segment, Transcript, Word  # noqa: E402
-from pipeline.taxonomy import load_taxonomy  # noqa: E402
-from pipeline.transcripts import TranscriptStore, cache_key  # noqa: E402
+from pipeline.tag.taxonomy import load_taxonomy  # noqa: E402
+from pipeline.transcripts.store import TranscriptStore, cache_key  # noqa: E402
 
 CLIP_SOURCES = ["2021-09-16-kijk-in-de-kernen.mp3", "de-achilleshiel-van-geld-en-tijd.flac",
                 "krachtstation-kanaleneiland.ogg"]

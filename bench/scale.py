@@ -48,8 +48,9 @@ sys.path.insert(0, str(REPO))
 sys.path.insert(0, str(REPO / "bench"))
 
 import make_archive  # noqa: E402
-from pipeline.config import load_archive  # noqa: E402
-from pipeline.ingest import ingest  # noqa: E402
+
+from pipeline.archive import load_archive  # noqa: E402
+from pipeline.ingest.scan import ingest  # noqa: E402
 
 # Runs one build in a fresh interpreter and prints its time and memory as JSON. The build's
 # peak is VmHWM, the high-water mark of its own memory since it started: ru_maxrss would keep

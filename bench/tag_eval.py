@@ -24,8 +24,8 @@ REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
 from pipeline import model  # noqa: E402
-from pipeline.tag import Tagger  # noqa: E402
-from pipeline.taxonomy import load_taxonomy  # noqa: E402
+from pipeline.tag.tagger import Tagger  # noqa: E402
+from pipeline.tag.taxonomy import load_taxonomy  # noqa: E402
 
 DATA = REPO / "tests" / "data" / "tagging"
 KINDS = ("cases", "lessons")

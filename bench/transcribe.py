@@ -50,10 +50,10 @@ def run_one(config: dict, clips: list[Path]) -> dict:
     """Runs in the child process: load once, transcribe every clip, report JSON."""
     import jiwer
 
-    from pipeline.config import TranscriptionSettings
-    from pipeline.engines import get_engine
-    from pipeline.glossary import term_accuracy
-    from pipeline.transcribe import transcribe_audio
+    from pipeline.archive import TranscriptionSettings
+    from pipeline.transcribe.engines import get_engine
+    from pipeline.transcribe.glossary import term_accuracy
+    from pipeline.transcribe.recognise import transcribe_audio
 
     settings = TranscriptionSettings(**config)
     started = time.perf_counter()
@@ -94,7 +94,7 @@ def _cpu_seconds() -> float:
 
 
 def _duration(clip: Path) -> float:
-    from pipeline.engines import SAMPLE_RATE, load_audio
+    from pipeline.transcribe.engines.base import SAMPLE_RATE, load_audio
 
     return len(load_audio(clip)) / SAMPLE_RATE
 

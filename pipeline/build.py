@@ -8,29 +8,30 @@ killed at any moment leaves transcripts/ and site/ readable and the next build c
 from __future__ import annotations
 
 import gc
+import logging
 from collections.abc import Iterator, Mapping
 from contextlib import closing
 from dataclasses import dataclass, field
 from pathlib import Path
 
-import click
-
-from pipeline.batch import ArchiveTranscripts, transcribe_archive
-from pipeline.catalogue import Catalogue
-from pipeline.config import ArchiveConfig, load_archive
+from pipeline.archive import SITE_DIR, TRANSCRIPTS_DIR, ArchiveConfig, load_archive
+from pipeline.cache.catalogue import Catalogue
+from pipeline.cache.fingerprint import Fingerprint, Sealed
+from pipeline.cache.memo import BuildMemo
 from pipeline.errors import Problem
-from pipeline.fingerprint import Fingerprint, Sealed
 from pipeline.fsutil import archive_lock, noting_replacements, remove_temporaries
-from pipeline.identity import Registry
-from pipeline.ingest import Inventory, ingest
-from pipeline.layout import SITE_DIR, SiteLayout
-from pipeline.memo import BuildMemo
+from pipeline.ingest.identity import Registry
+from pipeline.ingest.scan import Inventory, ingest
 from pipeline.model import Tag
-from pipeline.publish import publish_assets, publish_feed
-from pipeline.site import render_site
-from pipeline.tag import tag_archive
-from pipeline.transcripts import TRANSCRIPTS_DIR, TranscriptStore
-from pipeline.workers import cluster_executor, default_workers
+from pipeline.publish.assets import publish_assets, publish_feed
+from pipeline.publish.layout import SiteLayout
+from pipeline.publish.site import render_site
+from pipeline.tag.stage import tag_archive
+from pipeline.transcribe.stage import ArchiveTranscripts, transcribe_archive
+from pipeline.transcribe.workers import cluster_executor, default_workers
+from pipeline.transcripts.store import TranscriptStore
+
+logger = logging.getLogger(__name__)
 
 
 @dataclass
@@ -45,7 +46,7 @@ class BuildResult:
     published: int = 0  # episodes in the site
     incomplete: bool = False  # an output could not be made (the search index): try again
     up_to_date: bool = False  # no file changed since the last clean build: no stage ran, and
-    # episodes, transcripts and tags above were not read (pipeline.fingerprint)
+    # episodes, transcripts and tags above were not read (pipeline.cache.fingerprint)
 
     @property
     def ok(self) -> bool:
@@ -59,7 +60,7 @@ def run(root: Path, strict: bool = False, force: bool = False, wait: bool = Fals
 
     `workers`: episodes transcribed at once (None: the archive's setting); `cluster`: the
     address of a Dask scheduler to transcribe on instead; `recheck`: run every stage even if no
-    file changed since the last clean build (pipeline.fingerprint).
+    file changed since the last clean build (pipeline.cache.fingerprint).
     """
     config = load_archive(root)
     with archive_lock(root, wait=wait):
@@ -102,7 +103,7 @@ def _build(root: Path, config: ArchiveConfig, strict: bool, force: bool, workers
         result.transcribed_by = batch.workers
         result.problems += batch.problems
         result.changed += batch.written
-        click.echo(batch.summary())
+        logger.info(batch.summary())
 
         # 3. Tag every transcript by case and lesson, with the passages as evidence.
         tagged = tag_archive(root, result.episodes, result.transcripts, memo)
@@ -156,25 +157,24 @@ def _register(root: Path, registry: Registry, inventory: Inventory) -> None:
     for identity in inventory.identities.every():
         registry.record(identity)
         if store.bring_back(identity.slug):
-            click.echo(f"{identity.slug}: back in episodes/, its transcript restored.")
+            logger.info("%s: back in episodes/, its transcript restored.", identity.slug)
     for identity in registry.identities:
         if identity.slug not in present and identity.stem not in inventory.stems:
             if store.set_aside(identity.slug):
-                click.echo(f"{identity.slug}: no longer in episodes/; its transcript was moved "
-                           f"to {TRANSCRIPTS_DIR}/removed/.")
+                logger.info("%s: no longer in episodes/; its transcript was moved to %s/removed/.",
+                            identity.slug, TRANSCRIPTS_DIR)
     registry.save()
 
 
 def _summarise(root: Path, result: BuildResult) -> None:
     for problem in result.problems:
-        label = "error" if problem.fatal else "warning"
-        click.echo(f"{label}: {problem}", err=True)
+        logger.log(logging.ERROR if problem.fatal else logging.WARNING, "%s", problem)
     failed = {p.path for p in result.problems if p.fatal}
     if result.changed == 0 and not failed:
-        click.echo(f"Nothing changed: {result.published} episode(s) up to date in "
-                   f"{root / SITE_DIR}.")
+        logger.info("Nothing changed: %d episode(s) up to date in %s.", result.published,
+                    root / SITE_DIR)
         return
-    click.echo(f"{result.published} episode(s) published to {root / SITE_DIR} "
-               f"({result.changed} file(s) changed); {len(failed)} file(s) with errors.")
-    click.echo(f"Transcripts: {root / TRANSCRIPTS_DIR}/  Feed: {root / SITE_DIR / 'feed.xml'}  "
-               f"Preview: wijk serve --archive {root}")
+    logger.info("%d episode(s) published to %s (%d file(s) changed); %d file(s) with errors.",
+                result.published, root / SITE_DIR, result.changed, len(failed))
+    logger.info("Transcripts: %s/  Feed: %s  Preview: wijk serve --archive %s",
+                root / TRANSCRIPTS_DIR, root / SITE_DIR / "feed.xml", root)

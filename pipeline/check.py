@@ -23,9 +23,9 @@ from urllib.parse import unquote, urlsplit
 
 from lxml import etree
 
-from pipeline.config import ArchiveConfig
-from pipeline.layout import FEED, SITE_DIR, SiteLayout
-from pipeline.media import CONTAINERS
+from pipeline.archive import SITE_DIR, ArchiveConfig
+from pipeline.ingest.media import CONTAINERS
+from pipeline.publish.layout import FEED, SiteLayout
 
 ITUNES = "http://www.itunes.com/dtds/podcast-1.0.dtd"
 PODCAST = "https://github.com/Podcastindex-org/podcast-namespace/blob/main/docs/1.0.md"

@@ -4,19 +4,45 @@ archive's settings and calls one library function."""
 from __future__ import annotations
 
 import json
+import logging
 import sys
 from pathlib import Path
 
 import click
 
 from pipeline import build as build_stage
-from pipeline.config import load_archive
-from pipeline.ingest import Inventory, ingest
-from pipeline.report import episode_json, inventory_table
+from pipeline.archive import load_archive
+from pipeline.ingest.report import episode_json, inventory_table
+from pipeline.ingest.scan import Inventory, ingest
 
 ARCHIVE_OPTION = click.option(
     "--archive", "archive", type=click.Path(file_okay=False, path_type=Path), default=Path("."),
     show_default=True, help="The archive folder (the one holding archive.yaml).")
+
+
+class ConsoleHandler(logging.Handler):
+    """How the library's messages look in a terminal: news on standard output as it is,
+    warnings and errors on standard error as `warning: ...` / `error: ...`."""
+
+    def emit(self, record: logging.LogRecord) -> None:
+        try:
+            message = self.format(record)
+        except Exception:  # a bad message must not stop a build
+            self.handleError(record)
+            return
+        if record.levelno >= logging.WARNING:
+            label = "error" if record.levelno >= logging.ERROR else "warning"
+            click.echo(f"{label}: {message}", err=True)
+        else:
+            click.echo(message)
+
+
+def show_messages() -> None:
+    """Send the library's messages (logger "pipeline") to the terminal, once per process."""
+    library = logging.getLogger("pipeline")
+    library.setLevel(logging.INFO)
+    if not any(isinstance(h, ConsoleHandler) for h in library.handlers):
+        library.addHandler(ConsoleHandler())
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -24,6 +50,7 @@ ARCHIVE_OPTION = click.option(
 def main() -> None:
     """Wijkarchief: turn a folder of podcast audio and video into an RSS feed and a transcript
     website, with Whisper transcripts tagged by case and lesson."""
+    show_messages()
 
 
 @main.command()
@@ -72,9 +99,9 @@ def transcribe(files: tuple[Path, ...], engine: str, model: str, language: str, 
 
     Example: wijk transcribe interview.mp3 --format vtt,txt -o ondertitels/
     """
-    from pipeline.batch import transcribe_files
-    from pipeline.config import TranscriptionSettings
-    from pipeline.writers import FORMATS
+    from pipeline.archive import TranscriptionSettings
+    from pipeline.transcribe.stage import transcribe_files
+    from pipeline.transcripts.writers import FORMATS
 
     chosen = [name.strip() for name in formats.split(",") if name.strip()]
     unknown = [name for name in chosen if name not in FORMATS]
@@ -134,7 +161,7 @@ def serve(archive: Path, port: int) -> None:
 
     Example: wijk serve --port 8000
     """
-    from pipeline.layout import SITE_DIR
+    from pipeline.archive import SITE_DIR
     from pipeline.serve import serve as serve_site
 
     try:
@@ -150,7 +177,7 @@ def tag_text() -> None:
 
     Example: wijk tag-text < passages.jsonl > tags.jsonl
     """
-    from pipeline.tag import tag_text_stream
+    from pipeline.tag.textstream import tag_text_stream
 
     errors = _CountingStream(sys.stderr)
     tag_text_stream(sys.stdin, sys.stdout, errors=errors)

@@ -36,7 +36,7 @@ def stamp(path: str | Path) -> Stamp | None:
 def noting_replacements(note: Note) -> Iterator[None]:
     """Call `note(path, before, after)` for every file this process puts in place (or moves
     away) with `replace_file` while the block runs: how a build tells its own writes from an
-    editor's (pipeline.fingerprint)."""
+    editor's (pipeline.cache.fingerprint)."""
     _listeners.append(note)
     try:
         yield

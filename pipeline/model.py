@@ -55,7 +55,7 @@ class MediaFile:
 class Episode:
     """One podcast episode or video, as ingested from `episodes/`.
 
-    `slug` and `guid` are permanent (see pipeline.identity): renaming the file or editing the
+    `slug` and `guid` are permanent (see pipeline.ingest.identity): renaming the file or editing the
     title never changes them. `source` is None for a metadata-only video (`video_url`).
     """
 
@@ -109,7 +109,7 @@ class Segment:
     text: str
     words: list[Word] = field(default_factory=list)
     speaker: str | None = None  # a speaker slot ("SPEAKER_1"); names come from Transcript.speakers
-    flags: list[str] = field(default_factory=list)  # hallucination flags: see pipeline.guards
+    flags: list[str] = field(default_factory=list)  # hallucination flags: see pipeline.transcribe.guards
     avg_logprob: float | None = None
     no_speech_prob: float | None = None
     compression_ratio: float | None = None

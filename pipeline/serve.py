@@ -10,6 +10,7 @@ so a browser can seek in a long episode and a link such as `aflevering.mp3#t=95`
 from __future__ import annotations
 
 import http.server
+import logging
 import os
 import re
 import threading
@@ -17,9 +18,9 @@ from functools import partial
 from pathlib import Path
 from typing import BinaryIO
 
-import click
-
 from pipeline.errors import WijkError
+
+logger = logging.getLogger(__name__)
 
 MIME_TYPES = {
     ".vtt": "text/vtt; charset=utf-8",
@@ -143,7 +144,7 @@ def serve(root: Path, port: int = 8000) -> None:
     """Serve `root` (the built site/) on http://127.0.0.1:`port`/ until interrupted."""
     with make_server(root, port) as server:
         host, bound = server.server_address[:2]
-        click.echo(f"Serving {root} on http://{host}:{bound}/ (Ctrl+C stops)")
+        logger.info("Serving %s on http://%s:%s/ (Ctrl+C stops)", root, host, bound)
         try:
             server.serve_forever()
         except KeyboardInterrupt:

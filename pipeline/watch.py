@@ -9,18 +9,17 @@ build is reported and watching goes on.
 
 from __future__ import annotations
 
+import logging
 import time
-import traceback
 from collections.abc import Callable
 from pathlib import Path
 
-import click
-
 from pipeline import build
-from pipeline.config import ARCHIVE_FILE
+from pipeline.archive import ARCHIVE_FILE, EPISODES_DIR, TRANSCRIPTS_DIR
 from pipeline.errors import WijkError
-from pipeline.ingest import EPISODES_DIR, TEMPORARY
-from pipeline.transcripts import TRANSCRIPTS_DIR
+from pipeline.ingest.scan import TEMPORARY
+
+logger = logging.getLogger(__name__)
 
 Snapshot = dict[str, tuple[int, int]]  # relative path -> (size, mtime_ns)
 
@@ -67,7 +66,7 @@ def settle(root: Path, seen: Snapshot, pause: float) -> Snapshot:
 def watch(root: Path, interval: float = 2.0, pause: float = 2.0,
           rounds: Callable[[], bool] = lambda: True) -> None:
     """Build now, then after every settled change, until interrupted (or `rounds` says stop)."""
-    click.echo(f"Watching {root / EPISODES_DIR} (Ctrl+C to stop).")
+    logger.info("Watching %s (Ctrl+C to stop).", root / EPISODES_DIR)
     baseline = _build(root)
     while rounds():
         time.sleep(interval)
@@ -76,7 +75,7 @@ def watch(root: Path, interval: float = 2.0, pause: float = 2.0,
             continue
         current = settle(root, current, pause)
         for line in describe(baseline, current):
-            click.echo(line)
+            logger.info(line)
         baseline = _build(root)
 
 
@@ -97,15 +96,15 @@ def _build(root: Path) -> Snapshot:
 
 def _run_build(root: Path) -> None:
     started = time.monotonic()
-    click.echo(time.strftime("%H:%M:%S") + " building...")
+    logger.info("%s building...", time.strftime("%H:%M:%S"))
     try:
         result = build.run(root, wait=True)
     except WijkError as error:
-        click.echo(f"error: {error.format_message()}", err=True)
+        logger.error(error.format_message())
         return
     except Exception:  # a bug must not end the watch; show it in full and keep watching
-        click.echo(traceback.format_exc(), err=True)
+        logger.exception("the build failed; still watching")
         return
     state = "done" if result.ok else "done, with errors (see above)"
-    click.echo(f"{time.strftime('%H:%M:%S')} {state} in {time.monotonic() - started:.1f} s; "
-               "watching for changes.")
+    logger.info("%s %s in %.1f s; watching for changes.", time.strftime("%H:%M:%S"), state,
+                time.monotonic() - started)

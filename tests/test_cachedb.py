@@ -1,4 +1,4 @@
-"""The on-disk caches read by key (pipeline.cachedb): the build memo and the ingest cache."""
+"""The on-disk caches read by key (pipeline.cache.db): the build memo and the ingest cache."""
 
 from __future__ import annotations
 
@@ -6,11 +6,11 @@ import json
 import sqlite3
 from hashlib import sha256
 
-from pipeline import cachedb
-from pipeline.cachedb import CacheTable
-from pipeline.corrections import COPY_FILE, WRITTEN_FILE, WrittenLog
-from pipeline.mediacache import MediaCache
-from pipeline.memo import MEMO_FILE, BuildMemo
+from pipeline.cache import db as cachedb
+from pipeline.cache.db import CacheTable
+from pipeline.cache.memo import MEMO_FILE, BuildMemo
+from pipeline.ingest.probecache import MediaCache
+from pipeline.transcripts.corrections import COPY_FILE, WRITTEN_FILE, WrittenLog
 
 
 def test_values_survive_a_commit_and_unused_ones_drop_out(tmp_path):

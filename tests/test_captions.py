@@ -13,23 +13,23 @@ from pathlib import Path
 
 import pytest
 
-from pipeline.captions import (
+from pipeline.model import Provenance, Segment, Transcript, Word
+from pipeline.transcripts.caption_checks import (
+    check_cues,
+    find_violations,
+    reading_speed_warnings,
+)
+from pipeline.transcripts.caption_files import cue_words, parse_srt, parse_vtt
+from pipeline.transcripts.captions import (
     DEFAULT_RULES,
     NO_BREAK_AFTER,
     CaptionRules,
     Cue,
-    check_cues,
-    cue_words,
     cut_cues,
     display_speaker,
-    find_violations,
     format_timestamp,
-    parse_srt,
-    parse_vtt,
-    reading_speed_warnings,
     turn_label,
 )
-from pipeline.model import Provenance, Segment, Transcript, Word
 
 try:
     from hypothesis import HealthCheck, given, settings

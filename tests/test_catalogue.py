@@ -1,4 +1,4 @@
-"""The catalogue: episodes on disk, read back in each stage's order (pipeline.catalogue)."""
+"""The catalogue: episodes on disk, read back in each stage's order (pipeline.cache.catalogue)."""
 
 from __future__ import annotations
 
@@ -6,10 +6,10 @@ import datetime as dt
 import random
 from pathlib import Path
 
-from pipeline import site
-from pipeline.catalogue import Catalogue, feed_date
-from pipeline.listings import Listings
+from pipeline.cache.catalogue import Catalogue, feed_date
+from pipeline.cache.listings import Listings
 from pipeline.model import Episode, MediaInfo
+from pipeline.publish.site import pages, views
 
 UTC = dt.UTC
 CET = dt.timezone(dt.timedelta(hours=1))
@@ -84,20 +84,20 @@ def test_without_leaves_out_episodes_and_keeps_the_rest():
 
 
 class Renderer:
-    """Stands in for site.PageRenderer (picklable, for the worker processes): what's tested
+    """Stands in for pages.PageRenderer (picklable, for the worker processes): what's tested
     here is render_pages' order and window, not the page."""
 
-    def __call__(self, plan: site.PagePlan) -> str:
+    def __call__(self, plan: pages.PagePlan) -> str:
         return f"rendered {plan.view}"
 
 
 def test_pages_come_back_in_order_however_they_are_rendered():
     """Kept and rendered pages interleaved, more plans than render_pages reads ahead: each
     plan comes back once, in order, with its rendering (None when kept), here and by workers."""
-    count = site.LOOKAHEAD * 2 + 7
-    plans = [site.PagePlan(f"page-{n}", None, "kept" if n % 3 else None) for n in range(count)]
+    count = pages.LOOKAHEAD * 2 + 7
+    plans = [pages.PagePlan(f"page-{n}", None, "kept" if n % 3 else None) for n in range(count)]
     for workers in (1, 2):
-        came_back = list(site.render_pages(Renderer(), iter(plans), workers))
+        came_back = list(pages.render_pages(Renderer(), iter(plans), workers))
         assert [plan for plan, _done in came_back] == plans
         assert [done for _plan, done in came_back] == \
             [None if plan.kept else f"rendered {plan.view}" for plan in plans]
@@ -115,8 +115,8 @@ def test_a_column_keeps_a_value_per_slug_beside_the_catalogue():
     assert dict(masters) == {"b-same": "m-b2"}
 
 
-def card(number: int) -> site.EpisodeCard:
-    return site.EpisodeCard(f"ep-{number}", f"Aflevering {number}", f"key-{number}",
+def card(number: int) -> views.EpisodeCard:
+    return views.EpisodeCard(f"ep-{number}", f"Aflevering {number}", f"key-{number}",
                             f"afleveringen/ep-{number}/index.html", number % 3 == 0, "Podcast",
                             "", "", None, [])
 

@@ -9,10 +9,10 @@ from pathlib import PurePosixPath
 
 import pytest
 from lxml import etree
+from test_feed import NS, Site, copy_demo, publish_site
 
 from pipeline.check import check_site, site_path
-from pipeline.layout import SiteLayout
-from test_feed import NS, Site, copy_demo, publish_site
+from pipeline.publish.layout import SiteLayout
 
 Mutation = Callable[[etree._Element], None]
 

@@ -11,7 +11,8 @@ from pathlib import Path
 
 import pytest
 
-from pipeline.captions import check_cues, parse_srt, parse_vtt
+from pipeline.transcripts.caption_checks import check_cues
+from pipeline.transcripts.caption_files import parse_srt, parse_vtt
 
 pytestmark = pytest.mark.whisper
 LOCAL_EPISODES = ["kijk-in-de-kernen", "krachtstation-kanaleneiland",
@@ -134,7 +135,7 @@ def test_an_editor_corrects_the_captions_file(built_demo):
 
     result = wijk_build(root)
     assert result.returncode == 0, result.stderr
-    assert "took the corrections made in kneuterigheid-verdient-een-standbeeld.vtt" in result.stderr
+    assert "took the corrections made in kneuterigheid-verdient-een-standbeeld.vtt" in result.stdout
     master = json.loads((folder / "kneuterigheid-verdient-een-standbeeld.json").read_text())
     assert master["provenance"]["status"] == "corrected"
     assert "écht een standbeeld" in master["segments"][0]["text"]

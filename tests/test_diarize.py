@@ -21,11 +21,17 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from pipeline.captions import parse_srt, parse_vtt
-from pipeline import diarize as diarization
-from pipeline.diarize import Cepstra, Turn, _turns_in_order, assign_speakers, diarize
 from pipeline.model import Provenance, Segment, Transcript, Word
-from pipeline.writers import get_writer
+from pipeline.transcribe import diarize as diarization
+from pipeline.transcribe.diarize import (
+    Cepstra,
+    Turn,
+    _turns_in_order,
+    assign_speakers,
+    diarize,
+)
+from pipeline.transcripts.caption_files import parse_srt, parse_vtt
+from pipeline.transcripts.writers import get_writer
 
 REPO = Path(__file__).resolve().parent.parent
 DATA = Path(__file__).resolve().parent / "data"
@@ -296,7 +302,7 @@ def test_der_maps_speakers_and_honours_the_collar():
 def test_the_voice_encoder_runs_on_one_thread_and_gives_the_threads_back(monkeypatch):
     import torch
 
-    import pipeline.diarize as diarization
+    import pipeline.transcribe.diarize as diarization
 
     seen = []
 
@@ -316,7 +322,7 @@ def test_the_voice_encoder_runs_on_one_thread_and_gives_the_threads_back(monkeyp
 
 
 def test_importing_diarize_loads_no_heavy_modules():
-    code = ("import sys, pipeline.diarize; "
+    code = ("import sys, pipeline.transcribe.diarize; "
             "print(sorted(m for m in ('torch', 'scipy', 'sklearn', 'resemblyzer') if m in sys.modules))")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "[]"

@@ -10,11 +10,12 @@ from pathlib import Path
 
 import pytest
 
-from pipeline.config import TranscriptionSettings
-from pipeline.engines import EngineResult, get_engine, load_audio
+from pipeline.archive import TranscriptionSettings
 from pipeline.errors import MediaError, ModelError
-from pipeline.transcribe import transcribe_audio
-from pipeline.weights import EMBEDDED_SHA256
+from pipeline.transcribe.engines import get_engine
+from pipeline.transcribe.engines.base import EngineResult, load_audio
+from pipeline.transcribe.recognise import transcribe_audio
+from pipeline.transcribe.weights import EMBEDDED_SHA256
 
 SPEECH = Path(__file__).parent / "data" / "speech"
 PARITY = dict(compute_type="float32", vad=False, beam_size=5)  # same weights, same input
@@ -145,7 +146,7 @@ def test_undecodable_audio(tmp_path: Path) -> None:
 
 
 def test_vad_spans_become_whole_frame_clips() -> None:
-    from pipeline.engines.reference import _clip_timestamps
+    from pipeline.transcribe.engines.reference import _clip_timestamps
 
     # A span ending on the last sample must not round up past whisper's last mel frame.
     assert _clip_timestamps([(0.0, 23.2956875)]) == [0.0, 23.29]

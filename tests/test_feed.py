@@ -1,7 +1,7 @@
 """The feed on the real demo archive: parsed by podcast clients' parsers, validated against the
 podcast namespace's XSD, reproducible to the byte, and safe for any metadata.
 
-The site tree is built here (`publish_site`), not by pipeline.publish: media copied to
+The site tree is built here (`publish_site`), not by pipeline.publish.assets: media copied to
 layout.media(...), small real caption/transcript files, the cover, chapters and some pages.
 """
 
@@ -20,16 +20,16 @@ import podcastparser
 import pytest
 from lxml import etree
 
-from pipeline.catalogue import Catalogue
-from pipeline.chapters import render_chapters, write_chapters
-from pipeline.config import ArchiveConfig, load_archive
-from pipeline import feed
-from pipeline.feed import feed_title, render_feed, write_feed
-from pipeline.identity import feed_guid
-from pipeline.ingest import ingest
-from pipeline.layout import FEED, SiteLayout
-from pipeline.memo import BuildMemo
+from pipeline.archive import ArchiveConfig, load_archive
+from pipeline.cache.catalogue import Catalogue
+from pipeline.cache.memo import BuildMemo
+from pipeline.ingest.identity import feed_guid
+from pipeline.ingest.scan import ingest
 from pipeline.model import Chapter, Episode
+from pipeline.publish import feed
+from pipeline.publish.chapters import render_chapters, write_chapters
+from pipeline.publish.feed import feed_title, render_feed, write_feed
+from pipeline.publish.layout import FEED, SiteLayout
 
 REPO = Path(__file__).resolve().parent.parent
 SCHEMAS = Path(__file__).resolve().parent / "data" / "feed"

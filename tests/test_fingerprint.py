@@ -3,14 +3,16 @@ editor (or anyone) makes, before or during a build, is still built."""
 
 from __future__ import annotations
 
+import logging
 import os
 import shutil
 from pathlib import Path
 
 import pytest
 
-from pipeline import build, fingerprint
-from pipeline.fingerprint import FINGERPRINT_FILE, Fingerprint, Sealed
+from pipeline import build
+from pipeline.cache import fingerprint
+from pipeline.cache.fingerprint import FINGERPRINT_FILE, Fingerprint, Sealed
 from pipeline.fsutil import noting_replacements, replace_file, write_text
 from tests.conftest import ARCHIVE_YAML, correct_first_word
 
@@ -43,19 +45,20 @@ def archive(built, tmp_path) -> Path:
     return root
 
 
-def test_a_build_with_nothing_changed_runs_no_stage(archive, capsys):
+def test_a_build_with_nothing_changed_runs_no_stage(archive, caplog):
+    caplog.set_level(logging.INFO, logger="pipeline")
     before = {p: p.stat().st_mtime_ns for p in archive.rglob("*") if p.is_file()}
     result = build.run(archive)
     assert result.up_to_date and result.ok and result.changed == 0 and result.published == 1
-    out = capsys.readouterr().out
-    assert "Nothing changed: 1 episode(s)" in out and "Transcription" not in out
+    assert "Nothing changed: 1 episode(s)" in caplog.text and "Transcription" not in caplog.text
+    caplog.clear()
     lock = archive / ".cache" / "build.lock"
     assert {p: p.stat().st_mtime_ns for p in archive.rglob("*") if p.is_file() and p != lock} \
         == {p: t for p, t in before.items() if p != lock}
 
     checked = build.run(archive, recheck=True)  # every stage looks, and finds nothing to do
     assert not checked.up_to_date and checked.changed == 0 and len(checked.episodes) == 1
-    assert "Transcription: nothing new" in capsys.readouterr().out
+    assert "Transcription: nothing new" in caplog.text
     assert build.run(archive).up_to_date
 
 
@@ -145,13 +148,13 @@ def test_a_change_made_while_a_build_runs_is_built_next(archive, monkeypatch, ch
     assert shown[0] in (archive / PAGE).read_text(encoding="utf-8")
 
 
-def test_a_build_with_problems_leaves_no_fingerprint(archive, capsys):
+def test_a_build_with_problems_leaves_no_fingerprint(archive, caplog):
     (archive / "episodes" / "kapot.mp3").write_bytes(b"not audio")
     assert not build.run(archive).ok
     assert not (archive / FINGERPRINT_FILE).exists()
     again = build.run(archive)  # the problem is reported again, not hidden by a skip
     assert not again.ok and not again.up_to_date
-    assert "kapot.mp3" in capsys.readouterr().err
+    assert any("kapot.mp3" in r.getMessage() for r in caplog.records if r.levelname == "ERROR")
 
 
 def test_a_damaged_fingerprint_means_a_checked_build(archive):

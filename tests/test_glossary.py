@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from pipeline.glossary import decoder_prompt, fix_spelling, term_accuracy
 from pipeline.model import Segment, Word
+from pipeline.transcribe.glossary import decoder_prompt, fix_spelling, term_accuracy
 
 TERMS = [
     "Wij in de Wijk", "opbouwwerker", "Movisie", "Kijk in de Kernen", "kneuterigheid", "Voorst",
@@ -81,8 +81,8 @@ def test_term_accuracy() -> None:
 
 
 def test_sound_alike_names_are_respelled_but_common_words_are_not():
-    from pipeline.glossary import fix_spelling
     from pipeline.model import Segment
+    from pipeline.transcribe.glossary import fix_spelling
 
     segments = [Segment(id=0, start=0.0, end=4.0, text=" Vandaag zijn we in Forst, een dorp."),
                 Segment(id=1, start=4.0, end=8.0, text=" Het was koud, er lag vorst op het gras.")]

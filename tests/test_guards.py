@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from pipeline.guards import flag_hallucinations
 from pipeline.model import Segment
+from pipeline.transcribe.guards import flag_hallucinations
 
 
 def seg(text: str, start: float = 0.0, end: float | None = None, index: int = 0) -> Segment:
@@ -103,8 +103,8 @@ def test_flags_are_kept_and_segments_never_dropped() -> None:
 
 
 def test_long_batched_segments_are_cut_into_sentences():
-    from pipeline.engines import MAX_SEGMENT, split_segment
     from pipeline.model import Segment, Word
+    from pipeline.transcribe.engines.base import MAX_SEGMENT, split_segment
 
     texts = [" Welkom", " bij", " de", " podcast.", " Vandaag", " zijn", " we", " in", " Voorst,",
              " met", " twaalf", " dorpen.", " Chris", " vertelt."]

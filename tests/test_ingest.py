@@ -13,10 +13,10 @@ from pathlib import Path
 
 import pytest
 
-from pipeline.config import load_archive
+from pipeline.archive import load_archive
 from pipeline.errors import ConfigError
-from pipeline.identity import Identity, Registry, feed_guid
-from pipeline.ingest import ingest
+from pipeline.ingest.identity import Identity, Registry, feed_guid
+from pipeline.ingest.scan import ingest
 
 MEDIA = Path(__file__).parent / "data" / "media"
 AUDIO = ["mp3", "m4a", "aac", "ogg", "opus", "flac", "wav"]
@@ -335,7 +335,7 @@ def test_non_utf8_tag_is_a_warning_and_the_episode_stays(make_archive):
 
 
 def test_unchanged_files_are_not_probed_again(make_archive, monkeypatch):
-    from pipeline import media
+    from pipeline.ingest import media
 
     root = make_archive({"ep.mp3": MEDIA / "speech.mp3", "ander.flac": MEDIA / "speech.flac"})
     config = load_archive(root)

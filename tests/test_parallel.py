@@ -15,9 +15,14 @@ from pathlib import Path
 import pytest
 
 from pipeline import build
-from pipeline.workers import (TranscriptionJob, default_workers, run_job,
-                              usable_cores, worker_settings)
-from pipeline.config import TranscriptionSettings
+from pipeline.archive import TranscriptionSettings
+from pipeline.transcribe.workers import (
+    TranscriptionJob,
+    default_workers,
+    run_job,
+    usable_cores,
+    worker_settings,
+)
 
 pytestmark = pytest.mark.whisper
 

@@ -1,4 +1,4 @@
-"""The sharded search index (pipeline/search.py), with the real Pagefind."""
+"""The sharded search index (pipeline/publish/search.py), with the real Pagefind."""
 
 from __future__ import annotations
 
@@ -7,9 +7,9 @@ from pathlib import Path, PurePosixPath
 
 import pytest
 
-from pipeline import search
-from pipeline.layout import SiteLayout
-from pipeline.search import index_search, plan_shards, shard_count, shard_of
+from pipeline.publish import search
+from pipeline.publish.layout import SiteLayout
+from pipeline.publish.search import index_search, plan_shards, shard_count, shard_of
 
 PAGE = """<!doctype html><html lang="nl"><head><meta charset="utf-8"><title>{title}</title></head>
 <body><nav>menu</nav><article data-pagefind-body><h1>{title}</h1><p>{text}</p></article></body></html>

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
-import gc
 import hashlib
 import http.client
 import json
@@ -21,9 +20,7 @@ import pytest
 from conftest import ARCHIVE_YAML
 from lxml import html as lxml_html
 
-from pipeline.batch import ArchiveTranscripts
-from pipeline.config import ArchiveConfig, load_archive
-from pipeline.layout import SiteLayout
+from pipeline.archive import ArchiveConfig, load_archive
 from pipeline.model import (
     Chapter,
     Episode,
@@ -34,11 +31,14 @@ from pipeline.model import (
     Transcript,
     Word,
 )
+from pipeline.publish.layout import SiteLayout
+from pipeline.publish.site import pages as site_pages
+from pipeline.publish.site import relative_url, render_site, segment_anchors, views
+from pipeline.publish.site import writer as site_writer
 from pipeline.serve import MIME_TYPES, parse_range, serve_in_background
-from pipeline import site as site_module
-from pipeline.site import clock, dutch_list, relative_url, render_site, segment_anchors
-from pipeline.transcripts import ReadingCopies, TranscriptStore
-from pipeline.workers import collection_paused
+from pipeline.text import clock, dutch_list
+from pipeline.transcribe.stage import ArchiveTranscripts
+from pipeline.transcripts.store import ReadingCopies, TranscriptStore
 
 SCRIPT = "<script>window.__xss = 1</script>"
 ONERROR = '<img src=x onerror="window.__xss = 2">'
@@ -385,14 +385,14 @@ def parted_site(root: Path) -> Path:
     """The crafted archive at `root` with five copies of its conversation and topics in parts of
     two: the case's page shows the newest two and links to casussen/<id>/deel-1/ and deel-2/."""
     with pytest.MonkeyPatch.context() as patch:
-        patch.setattr(site_module, "TOPIC_PART", 2)
+        patch.setattr(site_writer, "TOPIC_PART", 2)
         folder, episodes, transcripts = crafted_site(root)
         render_with_copies(folder, episodes, transcripts, 5)
     return folder
 
 
 def test_a_long_topic_is_split_into_parts_and_older_parts_stay_as_they_are(tmp_path, monkeypatch):
-    monkeypatch.setattr(site_module, "TOPIC_PART", 2)
+    monkeypatch.setattr(site_writer, "TOPIC_PART", 2)
     folder, episodes, transcripts = crafted_site(tmp_path / "archive")
 
     def render(count: int) -> dict[str, bytes]:
@@ -429,7 +429,7 @@ def test_an_older_part_is_keyed_on_the_links_it_shows_not_on_how_many_parts_foll
     the part before the new one gains a link to it, and the parts before that keep their keys
     (so they are not made again), however many parts the topic has."""
     layout = SiteLayout(tmp_path, "https://example.org/")
-    size = site_module.TOPIC_PART
+    size = site_writer.TOPIC_PART
 
     def keys(count: int) -> dict[str, object]:
         class Listings:  # the topic's episodes by position, newest first: number `count` first
@@ -439,9 +439,9 @@ def test_an_older_part_is_keyed_on_the_links_it_shows_not_on_how_many_parts_foll
         made = {}
         writer = types.SimpleNamespace(layout=layout, page=lambda template, page, section, key,
                                        **context: made.__setitem__(str(page), key))
-        topic = site_module.Topic("lesson", "x", "X", "Les", layout.lesson_page("x"),
+        topic = views.Topic("lesson", "x", "X", "Les", layout.lesson_page("x"),
                                   episode_count=count, listings=Listings())
-        site_module._render_topic(writer, topic, "site key")
+        site_writer.render_topic(writer, topic, "site key")
         return made
 
     before, after = keys(4 * size - 1), keys(4 * size)
@@ -526,7 +526,7 @@ def test_stale_files_go_and_emptied_folders_with_them(tmp_path):
     (layout.folder / "lessen" / "link").symlink_to(tmp_path / "elders")
     assert remove_temporaries(layout.folder) == 1
     keep = {name for name, text in files.items() if text == "kept"}
-    assert site_module._remove_stale(layout, keep) == 3
+    assert site_writer.remove_stale(layout, keep) == 3
     left = sorted(str(p.relative_to(layout.folder)) for p in layout.folder.rglob("*"))
     assert left == ["afleveringen", "afleveringen/a", "afleveringen/a/index.html",
                     "afleveringen/c", "afleveringen/c/index.html", "casussen", "casussen/x",
@@ -543,32 +543,6 @@ def bare_archive(root: Path) -> tuple[Path, ArchiveConfig, SiteLayout]:
     return root, config, SiteLayout(root, config.base_url)
 
 
-def test_pages_render_with_collection_paused_and_restored(tmp_path, monkeypatch):
-    """An episode page is rendered without automatic garbage collection (a 30-minute master is
-    tens of thousands of objects); collection is back on after it, also when rendering fails,
-    and stays off where it was off."""
-    seen = []
-    monkeypatch.setattr(site_module, "_render_episode",
-                        lambda writer, view: seen.append(gc.isenabled()))
-    root, config, layout = bare_archive(tmp_path / "archive")
-    renderer = site_module.PageRenderer(layout, config, {}, None)
-    view = site_module.episode_view(layout, crafted_episodes(root)[2], None)
-    renderer(site_module.PagePlan(view, None, None, transcribed=False, tagged=False))
-    assert seen == [False] and gc.isenabled()
-
-    with pytest.raises(ZeroDivisionError), collection_paused():
-        assert not gc.isenabled()
-        1 / 0
-    assert gc.isenabled()
-    gc.disable()
-    try:
-        with collection_paused():
-            pass
-        assert not gc.isenabled()
-    finally:
-        gc.enable()
-
-
 def test_pages_are_made_from_a_reading_copy_that_shows_what_the_master_shows(tmp_path):
     """An episode page is made from its master's reading copy (words joined into runs of one
     speaker), made from the master the first time: the page is the same as one made from the
@@ -580,13 +554,13 @@ def test_pages_are_made_from_a_reading_copy_that_shows_what_the_master_shows(tmp
     for episode, transcript in ((gesprek, conversation()), (choku, video_transcript())):
         store.save(episode, transcript, "key")
     transcripts = ArchiveTranscripts(store, [gesprek, choku])
-    renderer = site_module.PageRenderer(layout, config, transcripts, None)
+    renderer = site_pages.PageRenderer(layout, config, transcripts, None)
     copies = ReadingCopies(root)
 
     def page(episode: Episode, master: str | None) -> bytes:
         transcripts.record(episode.slug, master)
-        view = site_module.episode_view(layout, episode, None)
-        renderer(site_module.PagePlan(view, None, None, True, False, master))
+        view = views.episode_view(layout, episode, None)
+        renderer(site_pages.PagePlan(view, None, None, True, False, master))
         return layout.path(view.page).read_bytes()
 
     def digest(episode: Episode) -> str:

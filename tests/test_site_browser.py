@@ -24,12 +24,12 @@ from unittest import mock
 
 import pytest
 
-from pipeline import search
+from pipeline.archive import load_archive
 from pipeline.build import run as build_archive
-from pipeline.config import load_archive
-from pipeline.layout import SiteLayout
+from pipeline.publish import search
+from pipeline.publish.layout import SiteLayout
+from pipeline.publish.site import render_site
 from pipeline.serve import serve_in_background
-from pipeline.site import render_site
 
 playwright_api = pytest.importorskip("playwright.sync_api")
 axe_api = pytest.importorskip("axe_playwright_python.sync_playwright")

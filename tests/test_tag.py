@@ -13,8 +13,10 @@ import yaml
 
 from pipeline import model
 from pipeline.errors import ConfigError
-from pipeline.tag import Tagger, normalise_word, stem, summarise, tag_text_stream, tokenize
-from pipeline.taxonomy import DEFAULT_TAXONOMY, load_taxonomy
+from pipeline.tag.matching import normalise_word, stem, tokenize
+from pipeline.tag.tagger import Tagger, summarise
+from pipeline.tag.taxonomy import DEFAULT_TAXONOMY, load_taxonomy
+from pipeline.tag.textstream import tag_text_stream
 
 REPO = Path(__file__).resolve().parent.parent
 TAGGING = Path(__file__).resolve().parent / "data" / "tagging"

@@ -8,8 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from pipeline import weights
 from pipeline.errors import ModelError
+from pipeline.transcribe import weights
 
 
 @pytest.fixture(scope="module")

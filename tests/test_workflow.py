@@ -16,11 +16,11 @@ from pathlib import Path
 import pytest
 from lxml import etree
 
-from pipeline.captions import parse_srt, parse_vtt
-from pipeline.config import load_archive
+from pipeline.archive import load_archive
 from pipeline.check import check_site
 from pipeline.fsutil import archive_lock
 from pipeline.model import Transcript
+from pipeline.transcripts.caption_files import parse_srt, parse_vtt
 from tests.conftest import correct_first_word
 
 pytestmark = pytest.mark.whisper

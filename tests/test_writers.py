@@ -13,9 +13,11 @@ from pathlib import Path
 
 import pytest
 
-from pipeline.captions import DEFAULT_RULES, check_cues, cut_cues, parse_srt, parse_vtt
 from pipeline.model import Segment, Transcript, Word
-from pipeline.writers import (
+from pipeline.transcripts.caption_checks import check_cues
+from pipeline.transcripts.caption_files import parse_srt, parse_vtt
+from pipeline.transcripts.captions import DEFAULT_RULES, cut_cues
+from pipeline.transcripts.writers import (
     FORMATS,
     PodcastJsonWriter,
     SrtWriter,

@@ -17,7 +17,20 @@ import subprocess
 import tempfile
 from pathlib import Path
 
-from mutagen.id3 import APIC, CHAP, CTOC, ID3, TALB, TDRC, TIT2, TPE1, TPOS, TRCK, COMM, CTOCFlags
+from mutagen.id3 import (
+    APIC,
+    CHAP,
+    COMM,
+    CTOC,
+    ID3,
+    TALB,
+    TDRC,
+    TIT2,
+    TPE1,
+    TPOS,
+    TRCK,
+    CTOCFlags,
+)
 
 ROOT = Path(__file__).resolve().parents[2]
 EPISODES = ROOT / "episodes"
