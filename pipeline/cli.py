@@ -93,11 +93,14 @@ def build(archive: Path, strict: bool, force: bool, wait: bool, recheck: bool,
               help="Comma-separated output formats: txt, vtt, srt, json (Podcasting 2.0).")
 @click.option("-o", "--output", type=click.Path(file_okay=False, path_type=Path),
               default=Path("."), show_default=True, help="Folder for the output files.")
+@click.option("--speakers", type=click.IntRange(min=0), default=0, show_default=True,
+              help="How many people speak: labels who speaks when, as wijk build does (0: "
+                   "estimate it; 1: no speaker labels).")
 def transcribe(files: tuple[Path, ...], engine: str, model: str, language: str, formats: str,
-               output: Path) -> None:
-    """Transcribe any media files, like the whisper CLI.
+               output: Path, speakers: int) -> None:
+    """Transcribe any media files, like the whisper CLI, with who speaks when.
 
-    Example: wijk transcribe interview.mp3 --format vtt,txt -o ondertitels/
+    Example: wijk transcribe interview.mp3 --speakers 2 --format vtt,txt -o ondertitels/
     """
     from pipeline.archive import TranscriptionSettings
     from pipeline.transcribe.stage import transcribe_files
@@ -109,7 +112,7 @@ def transcribe(files: tuple[Path, ...], engine: str, model: str, language: str, 
         raise click.BadParameter(f"unknown format {', '.join(unknown)}; choose from "
                                  f"{', '.join(FORMATS)}", param_hint="--format")
     settings = TranscriptionSettings(engine=engine, model=model, language=language)
-    problems = transcribe_files(list(files), settings, chosen, output)
+    problems = transcribe_files(list(files), settings, chosen, output, speakers or None)
     for problem in problems:
         click.echo(f"error: {problem}", err=True)
     if problems:

@@ -99,6 +99,10 @@ class Word:
     speaker: str | None = None
 
 
+# Flags that earlier versions set on real speech: kept in old masters, no longer hiding it.
+RETIRED_FLAGS = frozenset({"reading-speed"})
+
+
 @dataclass
 class Segment:
     """A stretch of speech: the unit of the transcript, of anchors (#t-95) and of tags."""
@@ -116,7 +120,8 @@ class Segment:
 
     @property
     def flagged(self) -> bool:
-        return bool(self.flags)
+        """Probably not said (a guard's flag): left out of captions, text and downloads."""
+        return any(flag not in RETIRED_FLAGS for flag in self.flags)
 
 
 @dataclass

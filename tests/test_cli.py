@@ -42,3 +42,22 @@ def test_unknown_transcribe_format(tmp_path, data_dir):
                                        "--format", "vtt,docx", "-o", str(tmp_path)])
     assert result.exit_code == 2
     assert "unknown format docx" in result.output
+
+
+@pytest.mark.whisper
+def test_transcribe_labels_who_speaks_like_a_build(tmp_path, repo_dir):
+    """`wijk transcribe --speakers 2` on a two-person conversation: voice spans in the VTT,
+    names at each turn in the TXT and SRT, as the build's own files have them."""
+    episode = repo_dir / "episodes" / "2021-09-16-kijk-in-de-kernen.mp3"
+    done = subprocess.run([sys.executable, "-m", "pipeline", "transcribe", str(episode),
+                           "--speakers", "2", "--format", "vtt,txt,srt", "-o", str(tmp_path)],
+                          capture_output=True, text=True, timeout=600)
+    assert done.returncode == 0, done.stderr
+    stem = episode.stem
+    vtt = (tmp_path / f"{stem}.vtt").read_text(encoding="utf-8")
+    txt = (tmp_path / f"{stem}.txt").read_text(encoding="utf-8")
+    srt = (tmp_path / f"{stem}.srt").read_text(encoding="utf-8")
+    for name in ("Spreker 1", "Spreker 2"):
+        assert f"<v {name}>" in vtt
+        assert f"] {name}: " in txt
+        assert f"{name}: " in srt

@@ -10,7 +10,11 @@ Flags are short machine-readable strings:
   repetition     the same text in >= 3 consecutive segments, or a token (or short phrase)
                  repeated >= 3 times in a row
   no-speech      text where voice-activity detection found no speech
-  reading-speed  faster than 20 or slower than 2 characters (letters, digits) per second
+
+Reading speed is no signal (STANDARDS.md): real people speak at 12-25 characters per second and
+Whisper's segment times are often shorter than the speech, so a guard on it hid real words.
+A repetition loop is first decoded again by the engine (engines.base.repair_loops); only
+what is still a loop reaches these checks.
 """
 
 from __future__ import annotations
@@ -25,14 +29,9 @@ from pipeline.model import Segment
 BLOCKLIST = "blocklist"
 REPETITION = "repetition"
 NO_SPEECH = "no-speech"
-READING_SPEED = "reading-speed"
 
 REPEAT_RUN = 3  # identical segments, tokens or phrases in a row
 MAX_LOOP_PHRASE = 4  # longest phrase (in tokens) checked for repetition loops
-MIN_CPS, MAX_CPS = 2.0, 20.0
-# Below this duration a slow segment ("Ja." stretched over 1.5 s) is normal speech; the
-# slow-speed signature of a hallucination is a long stretch of audio with a few words.
-MIN_SLOW_DURATION = 3.0
 MIN_SPEECH_OVERLAP = 0.1  # fraction of a segment that must overlap detected speech
 
 # Matched against normalised text (lower case, punctuation removed). `search` patterns are
@@ -66,8 +65,6 @@ def flag_hallucinations(
             flags[index].append(REPETITION)
         if speech_spans is not None and not overlaps_speech(segment, speech_spans):
             flags[index].append(NO_SPEECH)
-        if not plausible_reading_speed(segment):
-            flags[index].append(READING_SPEED)
     for index in repeated_segments(segments):
         flags[index].append(REPETITION)
     return [
@@ -128,22 +125,3 @@ def overlaps_speech(segment: Segment, speech_spans: Sequence[tuple[float, float]
     return overlap / duration >= MIN_SPEECH_OVERLAP
 
 
-def reading_speed(segment: Segment) -> float:
-    """Letters and digits per second.
-
-    Caption rules count spaces and punctuation too (they are read), but this guard asks
-    whether the words could have been spoken in that time, and punctuation isn't spoken:
-    counting it flagged brisk but real speech (41 characters in 1.98 s, 33 of them letters).
-    """
-    duration = segment.end - segment.start
-    characters = sum(ch.isalnum() for ch in segment.text)
-    return characters / duration if duration > 0 else float("inf")
-
-
-def plausible_reading_speed(segment: Segment) -> bool:
-    if not segment.text.strip():
-        return True
-    cps = reading_speed(segment)
-    if cps > MAX_CPS:
-        return False
-    return cps >= MIN_CPS or segment.end - segment.start < MIN_SLOW_DURATION

@@ -29,11 +29,9 @@ from pipeline.errors import Problem, TranscriptError, WijkError, shown_path
 from pipeline.fsutil import write_text_if_changed
 from pipeline.model import Episode, Transcript
 from pipeline.text import clock
-from pipeline.transcribe.recognise import transcribe_audio
 from pipeline.transcribe.workers import (
     JobResult,
     TranscriptionJob,
-    engine_for,
     local_pool,
     run_job,
     worker_settings,
@@ -391,8 +389,9 @@ def _shorten(text: str, limit: int) -> str:
 
 
 def transcribe_files(files: list[Path], settings: TranscriptionSettings, formats: list[str],
-                     output: Path) -> list[Problem]:
-    """`wijk transcribe`: any media files, written as `<output>/<stem>.<ext>` per format."""
+                     output: Path, speakers: int | None = None) -> list[Problem]:
+    """`wijk transcribe`: any media files, written as `<output>/<stem>.<ext>` per format, with
+    speaker labels as a build makes them (`speakers`: how many; None: estimated)."""
     from pipeline.ingest import media
 
     problems = []
@@ -400,14 +399,13 @@ def transcribe_files(files: list[Path], settings: TranscriptionSettings, formats
         try:
             media.probe(path)
             scan = media.scan_audio(path)
-            started = time.monotonic()
-            transcript = transcribe_audio(path, settings, engine=engine_for(settings),
-                                          audio_hash=scan.audio_hash)
-            written = write_formats(transcript, output, path.stem, formats)
+            job = TranscriptionJob(path.stem, path.name, path, scan.audio_hash, speakers,
+                                   settings)
+            done = run_job(job)
+            written = write_formats(done.transcript, output, path.stem, formats)
         except WijkError as error:
             problems.append(Problem.from_error(Path.cwd(), error, path))
             continue
-        elapsed = time.monotonic() - started
-        logger.info("%s: %s of audio in %.1f s -> %s", path, clock(scan.duration), elapsed,
+        logger.info("%s: %s of audio in %.1f s -> %s", path, clock(scan.duration), done.seconds,
                     ", ".join(str(p) for p in written.values()))
     return problems

@@ -35,7 +35,6 @@ FLAG_REASONS = {  # pipeline.transcribe.guards flag -> what it means, for reader
     "blocklist": "lijkt op een bekende fout van de spraakherkenning (ondertitelingstekst)",
     "repetition": "dezelfde tekst wordt steeds herhaald",
     "no-speech": "op dit moment is geen spraak gehoord",
-    "reading-speed": "te veel of te weinig woorden voor de tijd",
 }
 
 

@@ -18,6 +18,7 @@ from pipeline.errors import MediaError
 from pipeline.model import Segment
 from pipeline.processes import usable_cores
 from pipeline.transcribe.glossary import decoder_prompt
+from pipeline.transcribe.guards import has_repeated_tokens, repeated_segments
 
 if TYPE_CHECKING:
     import numpy as np
@@ -34,6 +35,11 @@ COMPRESSION_RATIO_THRESHOLD = 2.4
 LOG_PROB_THRESHOLD = -1.0
 NO_SPEECH_THRESHOLD = 0.6
 HALLUCINATION_SILENCE_THRESHOLD = 2.0  # seconds; only effective with word timestamps
+# A stretch that decoded into a loop is decoded again on its own, sampling from the start (the
+# greedy pass is what looped), with no prompt and no earlier text to fall back into.
+LOOP_TEMPERATURES = (0.2, 0.4, 0.6, 0.8, 1.0)
+LOOP_SEED = 0  # sampling is seeded: the same audio gives the same transcript
+UNINTELLIGIBLE = "[onverstaanbaar]"
 
 
 @dataclass
@@ -174,3 +180,52 @@ def renumber(segments: list[Segment]) -> list[Segment]:
 def seconds(value: float) -> float:
     """Round a timestamp to milliseconds: finer is noise, and it keeps JSON readable."""
     return round(float(value), 3)
+
+
+SpanDecoder = Callable[[float, float], list[Segment]]  # (start, end) -> segments in that span
+
+
+def repair_loops(segments: list[Segment], decode_span: SpanDecoder) -> list[Segment]:
+    """Decode each stretch whose text loops again with `decode_span`; a stretch that still
+    loops becomes one [onverstaanbaar] marker over its time instead of a wall of repeats.
+
+    A loop is a token or short phrase repeated three times in a row in a segment, or the same
+    text in three segments in a row (pipeline.transcribe.guards)."""
+    runs = _loop_runs(segments)
+    if not runs:
+        return segments
+    repaired: list[Segment] = []
+    position = 0
+    for first, last in runs:
+        repaired.extend(segments[position:first])
+        start, end = segments[first].start, segments[last].end
+        again = [s for s in decode_span(start, end) if s.text.strip()]
+        if again and not _loop_runs(again):
+            repaired.extend(again)
+        else:
+            repaired.append(Segment(id=segments[first].id, start=start, end=end,
+                                    text=f" {UNINTELLIGIBLE}", speaker=segments[first].speaker))
+        position = last + 1
+    repaired.extend(segments[position:])
+    return repaired
+
+
+def _loop_runs(segments: list[Segment]) -> list[tuple[int, int]]:
+    """(first, last) indexes of the runs of neighbouring segments that loop."""
+    looping = sorted(repeated_segments(segments)
+                     | {i for i, s in enumerate(segments) if has_repeated_tokens(s.text)})
+    runs: list[tuple[int, int]] = []
+    for index in looping:
+        if runs and runs[-1][1] == index - 1:
+            runs[-1] = (runs[-1][0], index)
+        else:
+            runs.append((index, index))
+    return runs
+
+
+def shifted(segment: Segment, offset: float) -> Segment:
+    """The segment (decoded from a clip) with its times moved by `offset` seconds."""
+    return replace(segment, start=seconds(segment.start + offset),
+                   end=seconds(segment.end + offset),
+                   words=[replace(w, start=seconds(w.start + offset), end=seconds(w.end + offset))
+                          for w in segment.words])

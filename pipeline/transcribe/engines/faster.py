@@ -9,6 +9,8 @@ from pipeline.errors import ModelError
 from pipeline.model import Segment, Word
 from pipeline.transcribe import weights
 from pipeline.transcribe.engines.base import (
+    LOOP_SEED,
+    LOOP_TEMPERATURES,
     SAMPLE_RATE,
     EngineResult,
     Progress,
@@ -18,7 +20,9 @@ from pipeline.transcribe.engines.base import (
     effective_compute_type,
     engine_result,
     load_audio,
+    repair_loops,
     seconds,
+    shifted,
 )
 
 if TYPE_CHECKING:
@@ -75,9 +79,22 @@ class FasterWhisperEngine:
                 segments.append(_segment(found))
                 if progress is not None:
                     progress(min(found.end, duration))
+            segments = repair_loops(segments, lambda a, b: self._decode_span(samples, a, b))
         if progress is not None:
             progress(duration)
         return engine_result(ENGINE, self.weights, self.settings, segments, duration, spans)
+
+    def _decode_span(self, samples: Any, start: float, end: float) -> list[Segment]:
+        """The stretch from `start` to `end` decoded on its own, by seeded sampling."""
+        import ctranslate2
+
+        ctranslate2.set_random_seed(LOOP_SEED)
+        clip = samples[int(start * SAMPLE_RATE):int(end * SAMPLE_RATE)]
+        options = {**self._options(), "temperature": list(LOOP_TEMPERATURES),
+                   "initial_prompt": None, "condition_on_previous_text": False,
+                   "vad_filter": False, "hallucination_silence_threshold": None}
+        generator, _info = self.model.transcribe(clip, **options)
+        return [shifted(_segment(found), start) for found in generator]
 
     def _decoder(self, samples: Any) -> Any:
         if self.batched:

@@ -13,6 +13,8 @@ from pipeline.errors import ModelError
 from pipeline.model import Segment, Word
 from pipeline.transcribe import weights
 from pipeline.transcribe.engines.base import (
+    LOOP_SEED,
+    LOOP_TEMPERATURES,
     SAMPLE_RATE,
     EngineResult,
     Progress,
@@ -22,7 +24,9 @@ from pipeline.transcribe.engines.base import (
     effective_compute_type,
     engine_result,
     load_audio,
+    repair_loops,
     seconds,
+    shifted,
 )
 
 if TYPE_CHECKING:
@@ -68,9 +72,23 @@ class OpenAIWhisperEngine:
             with _reporting(progress):
                 result = whisper.transcribe(self.model, samples, **self._options(spans))
             segments = [_segment(found) for found in result["segments"]]
+            segments = repair_loops(segments, lambda a, b: self._decode_span(samples, a, b))
         if progress is not None:
             progress(duration)
         return engine_result(ENGINE, self.weights, self.settings, segments, duration, spans)
+
+    def _decode_span(self, samples: Any, start: float, end: float) -> list[Segment]:
+        """The stretch from `start` to `end` decoded on its own, by seeded sampling."""
+        import torch
+        import whisper
+
+        torch.manual_seed(LOOP_SEED)
+        clip = samples[int(start * SAMPLE_RATE):int(end * SAMPLE_RATE)]
+        options = {**self._options([]), "temperature": LOOP_TEMPERATURES, "initial_prompt": None,
+                   "condition_on_previous_text": False, "clip_timestamps": "0",
+                   "hallucination_silence_threshold": None}
+        result = whisper.transcribe(self.model, clip, **options)
+        return [shifted(_segment(found), start) for found in result["segments"]]
 
     def _options(self, spans: list[tuple[float, float]]) -> dict[str, Any]:
         """Keyword arguments for whisper.transcribe, matching faster-whisper's behaviour."""
