@@ -160,7 +160,6 @@ class Transcript:
     segments: list[Segment]
     provenance: Provenance
     speakers: dict[str, str] = field(default_factory=dict)  # slot -> display name
-    tags: list[Tag] = field(default_factory=list)
 
     @property
     def text(self) -> str:
@@ -194,5 +193,4 @@ class Transcript:
             segments=segments,
             provenance=Provenance(**data["provenance"]),
             speakers=dict(data.get("speakers", {})),
-            tags=[Tag(**t) for t in data.get("tags", [])],
         )

@@ -14,6 +14,7 @@ import json
 import shutil
 import types
 from pathlib import Path, PurePosixPath
+from typing import Any
 from urllib.parse import unquote, urlsplit
 
 import pytest
@@ -35,9 +36,11 @@ from pipeline.publish.layout import SiteLayout
 from pipeline.publish.site import pages as site_pages
 from pipeline.publish.site import relative_url, render_site, segment_anchors, views
 from pipeline.publish.site import writer as site_writer
+from pipeline.publish.site.writer import SiteResult
 from pipeline.serve import MIME_TYPES, parse_range, serve_in_background
 from pipeline.text import clock, dutch_list
 from pipeline.transcribe.stage import ArchiveTranscripts
+from pipeline.transcripts.source import TranscriptsInMemory
 from pipeline.transcripts.store import ReadingCopies, TranscriptStore
 
 SCRIPT = "<script>window.__xss = 1</script>"
@@ -84,21 +87,35 @@ def conversation() -> Transcript:
         Segment(7, 95.2, 101.0, f" Een opbouwwerker die iedereen kent. (gelach) {EVIL_TEXT}",
                 speaker="SPEAKER_2"),
     ]
-    tags = [
-        Tag("case", "b2-voorst-kijk-in-de-kernen", 0.9, 4.2, 18.0, "Kijk in de Kernen … Voorst",
-            [1, 3]),
-        Tag("lesson", "b1-l2", 0.8, 95.2, 101.0, "opbouwwerker", [7]),
-        Tag("case", "b2-voorst-kijk-in-de-kernen", 1.0, 0.0, 101.0, "", [], "editor"),
-    ]
     speakers = {"SPEAKER_1": "Lou Repetur", "SPEAKER_2": f"Chris {SCRIPT}"}
-    return Transcript("nl", segments, _provenance(), speakers, tags)
+    return Transcript("nl", segments, _provenance(), speakers)
+
+
+def crafted_tags(slug: str) -> list[Tag]:
+    """The tags of a crafted episode: the conversation (and its copies, gesprek-N) or the video."""
+    if slug.startswith("gesprek"):
+        return [
+            Tag("case", "b2-voorst-kijk-in-de-kernen", 0.9, 4.2, 18.0,
+                "Kijk in de Kernen … Voorst", [1, 3]),
+            Tag("lesson", "b1-l2", 0.8, 95.2, 101.0, "opbouwwerker", [7]),
+            Tag("case", "b2-voorst-kijk-in-de-kernen", 1.0, 0.0, 101.0, "", [], "editor"),
+        ]
+    return [Tag("case", "b4-zaandam-choku-gym", 0.9, 0.0, 3.0, "Choku Gym", [0])]
+
+
+def render_crafted(root: Path, config: ArchiveConfig, episodes: list[Episode],
+                   transcripts: dict[str, Transcript], layout: SiteLayout,
+                   **options: Any) -> SiteResult:
+    """render_site on crafted transcripts held in memory, with their tags."""
+    tags = {slug: crafted_tags(slug) for slug in transcripts}
+    return render_site(root, config, episodes, TranscriptsInMemory(transcripts), layout, tags,
+                       **options)
 
 
 def video_transcript() -> Transcript:
     segments = [Segment(0, 0.0, 3.0, " Dit is Choku Gym in Poelenburg.", speaker="SPEAKER_1"),
                 Segment(1, 3.0, 6.5, " Karate en boksen voor kinderen.", speaker="SPEAKER_1")]
-    tags = [Tag("case", "b4-zaandam-choku-gym", 0.9, 0.0, 3.0, "Choku Gym", [0])]
-    return Transcript("nl", segments, _provenance("corrected"), {"SPEAKER_1": "Ivan Nikolov"}, tags)
+    return Transcript("nl", segments, _provenance("corrected"), {"SPEAKER_1": "Ivan Nikolov"})
 
 
 def crafted_episodes(root: Path) -> list[Episode]:
@@ -140,7 +157,7 @@ def crafted_site(root: Path) -> tuple[Path, list[Episode], dict[str, Transcript]
         layout.path(relative).parent.mkdir(parents=True, exist_ok=True)
         layout.path(relative).write_bytes(b"stand-in")
     shutil.copy(cover, layout.path(layout.cover(Path(config.image))))
-    render_site(root, config, episodes, transcripts, layout)
+    render_crafted(root, config, episodes, transcripts, layout)
     return layout.folder, episodes, transcripts
 
 
@@ -353,8 +370,8 @@ def test_pages_rendered_by_worker_processes_are_the_same_as_rendered_here(tmp_pa
         root = folder.parent
         config = load_archive(root)
         shutil.rmtree(folder / "afleveringen")
-        result = render_site(root, config, episodes, transcripts, SiteLayout(root, config.base_url),
-                             workers=workers)
+        result = render_crafted(root, config, episodes, transcripts,
+                                SiteLayout(root, config.base_url), workers=workers)
         assert not result.problems, result.problems
         made[workers] = site_files(folder)
     assert made[1].keys() == made[2].keys() and len(made[1]) > 15
@@ -376,9 +393,9 @@ def render_with_copies(folder: Path, episodes: list[Episode], transcripts: dict[
     [talk] = [e for e in episodes if e.slug == "gesprek"]
     more = [dataclasses.replace(talk, slug=f"gesprek-{n}", guid=f"g-copy-{n}",
                                 date=talk.date + dt.timedelta(days=n + 1)) for n in range(count)]
-    render_site(root, config, episodes + more,
-                {**transcripts, **{e.slug: transcripts["gesprek"] for e in more}},
-                SiteLayout(root, config.base_url))
+    render_crafted(root, config, episodes + more,
+                   {**transcripts, **{e.slug: transcripts["gesprek"] for e in more}},
+                   SiteLayout(root, config.base_url))
 
 
 def parted_site(root: Path) -> Path:
@@ -458,10 +475,10 @@ def test_second_render_writes_nothing_and_gone_episodes_are_removed(tmp_path):
     root = folder.parent
     config = load_archive(root)
     layout = SiteLayout(root, config.base_url)
-    again = render_site(root, config, episodes, transcripts, layout)
+    again = render_crafted(root, config, episodes, transcripts, layout)
     assert (again.written, again.removed, again.search_indexed) == (0, 0, False)
     assert again.unchanged > 15
-    fewer = render_site(root, config, episodes[1:], transcripts, layout)
+    fewer = render_crafted(root, config, episodes[1:], transcripts, layout)
     assert not (folder / "afleveringen" / "gesprek").exists()
     assert not (folder / "lessen" / "b1-l2").exists()  # only that episode mentioned the lesson
     assert fewer.removed >= 2 and fewer.search_indexed

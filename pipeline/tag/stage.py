@@ -17,6 +17,7 @@ from pipeline.errors import Problem, shown_path
 from pipeline.fsutil import write_text_if_changed
 from pipeline.tag.tagger import Tagger, default_tagger, summarise
 from pipeline.tag.taxonomy import load_taxonomy
+from pipeline.transcripts.source import TranscriptSource
 
 # -- Stage 3 over an archive -------------------------------------------------------------------
 
@@ -58,6 +59,11 @@ class TagsOnDisk(Mapping[str, list[model.Tag]]):
         return len(self.digests) if self.digests is not None else 0
 
 
+# An episode's tags by slug: the build's TagsOnDisk (which knows their digests), any mapping
+# of slug to tags, or None for none.
+TagSource = Mapping[str, list[model.Tag]] | None
+
+
 @dataclass
 class Tagged:
     """What tagging an archive found and wrote, and the problems it found."""
@@ -67,29 +73,28 @@ class Tagged:
     written: int = 0
 
 
-def tag_archive(root: Path, episodes: Sequence[model.Episode], transcripts: Any,
+def tag_archive(root: Path, episodes: Sequence[model.Episode], transcripts: TranscriptSource,
                 memo: BuildMemo | None = None) -> Tagged:
     """Tag every transcript; write `transcripts/<slug>.tags.json` (episode summary + passages).
 
     The tags live beside the master, not in it: re-tagging after a taxonomy change never
     touches a transcript an editor corrected. An unknown case id in a sidecar is one problem
     line naming the sidecar; that episode is still tagged from its text. `transcripts` maps
-    slugs to transcripts (`get`); when it also has `digests` (batch.ArchiveTranscripts), an
+    episodes to transcripts; when it knows their `digests` (the build's), an
     episode whose master, cases and tagger are as last time keeps its tags file (its
     `made_from` says what it was made from; with the build memo, the file isn't even read).
     """
     tagger: Tagger | None = None
     memo = memo or BuildMemo()
     known = set(load_taxonomy().case_ids)
-    digests = getattr(transcripts, "digests", None)
-    digests = {} if digests is None else digests
+    digests = {} if transcripts.digests is None else transcripts.digests
     result = Tagged(TagsOnDisk(root / "transcripts", Catalogue.of(episodes).column("tags")))
     for episode in episodes:
         editor_cases = [case for case in episode.cases if case in known]
         for unknown in (case for case in episode.cases if case not in known):
             result.problems.append(Problem(shown_path(root, episode.sidecar or root),
                                            f"key 'cases': unknown case id {unknown!r} (the ids "
-                                           "are in pipeline/taxonomy.yaml)"))
+                                           "are in pipeline/tag/taxonomy.yaml)"))
         path = root / "transcripts" / f"{episode.slug}.tags.json"
         key = digest_of(digests[episode.slug], editor_cases, TAGGER_CODE) \
             if episode.slug in digests else None
@@ -97,12 +102,11 @@ def tag_archive(root: Path, episodes: Sequence[model.Episode], transcripts: Any,
                     read_tags_file(path, key) is not None):
             result.tags.digests[episode.slug] = memo.made("tags", episode.slug, key, path)
             continue
-        transcript = transcripts.get(episode.slug)
+        transcript = transcripts.for_episode(episode)
         if transcript is None:
             continue
         tagger = tagger or default_tagger()
         tags = tagger.tag_transcript(transcript, editor_cases)
-        transcript.tags = tags
         summary = {"episode": [asdict(t) for t in summarise(tags)],
                    "passages": [asdict(t) for t in tags], "made_from": key}
         result.written += write_text_if_changed(

@@ -23,6 +23,7 @@ from typing import Any, Callable
 
 from pipeline.archive import TranscriptionSettings
 from pipeline.errors import WijkError
+from pipeline.model import Transcript
 from pipeline.processes import end_with_parent, usable_cores
 
 Progress = Callable[[float], None]  # called with the audio position reached, in seconds
@@ -65,7 +66,7 @@ class TranscriptionJob:
 @dataclass
 class JobResult:
     slug: str
-    transcript: Any  # pipeline.model.Transcript
+    transcript: Transcript
     seconds: float  # wall time of transcription and speaker labels
     worker: int  # the process that did it
 

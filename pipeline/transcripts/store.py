@@ -183,7 +183,7 @@ class ReadingCopies:
     def save(self, slug: str, master: str, transcript: Transcript) -> Transcript:
         """Keep the reading copy of `transcript` (the master whose digest is `master`)."""
         copy = Transcript(transcript.language, [_in_runs(s) for s in transcript.segments],
-                          transcript.provenance, dict(transcript.speakers), list(transcript.tags))
+                          transcript.provenance, dict(transcript.speakers))
         data = {"master": master, "code": READING_CODE, **copy.to_dict()}
         write_cache_text(self.folder / f"{slug}.json", orjson.dumps(data).decode())
         return copy
@@ -204,8 +204,7 @@ def _in_runs(segment: Segment) -> Segment:
 def master_json(episode: Episode, transcript: Transcript, key: str | None) -> dict[str, Any]:
     """The master file's content: a header saying whose transcript this is, then the data."""
     machine = transcript.provenance.status == "machine"
-    data = transcript.to_dict()
-    del data["tags"]  # tags are derived each build into <slug>.tags.json, not kept in the master
+    data = transcript.to_dict()  # tags are kept beside it, in <slug>.tags.json
     return {
         "format": FORMAT,
         "episode": {"slug": episode.slug, "guid": episode.guid, "title": episode.title,

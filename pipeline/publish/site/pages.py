@@ -28,7 +28,7 @@ from pipeline.publish.site.moments import (
 from pipeline.publish.site.views import (
     EpisodeView,
     attach_mentions,
-    episode_tags,
+    editor_tags,
     topics_of,
     with_transcript,
 )
@@ -37,7 +37,9 @@ from pipeline.publish.site.writer import (
     SiteResult,
     render_episode,
 )
+from pipeline.tag.stage import TagsOnDisk, TagSource
 from pipeline.tag.taxonomy import Taxonomy, load_taxonomy
+from pipeline.transcripts.source import TranscriptSource
 
 
 def _page_key(site_key: str, view: EpisodeView, master: str | None, tags: Any) -> str:
@@ -80,11 +82,11 @@ class Planner:
     """Decides, one episode at a time, whether its page is kept or rendered."""
 
     def __init__(self, writer: PageWriter, memo: BuildMemo, site_key: str,
-                 digests: Mapping[str, str] | None, tags: Any) -> None:
+                 digests: Mapping[str, str | None] | None, tags: TagSource) -> None:
         self.writer, self.memo, self.site_key = writer, memo, site_key
-        self.digests = digests  # the masters' (batch.ArchiveTranscripts): pages have keys
+        self.digests = digests  # the masters' (when known): pages have keys
         self.tags = tags
-        self.tag_digests = getattr(tags, "digests", None)
+        self.tag_digests = tags.digests if isinstance(tags, TagsOnDisk) else None
         self.store = MomentStore(writer.layout.root)
 
     def plan(self, view: EpisodeView) -> PagePlan:
@@ -104,8 +106,8 @@ class Planner:
 class PageRenderer:
     """Renders one episode page at a time: in this process, or in each worker process."""
 
-    def __init__(self, layout: SiteLayout, config: ArchiveConfig, transcripts: Any,
-                 tags: Mapping[str, list[Tag]] | None) -> None:
+    def __init__(self, layout: SiteLayout, config: ArchiveConfig, transcripts: TranscriptSource,
+                 tags: TagSource) -> None:
         self.layout, self.config, self.transcripts, self.tags = layout, config, transcripts, tags
         self._taxonomy: Taxonomy | None = None
 
@@ -123,8 +125,7 @@ class PageRenderer:
         transcript = self._transcript(plan) if plan.transcribed is not False else None
         tags = self._tags(slug) if plan.tagged is not False else None
         with_transcript(self.layout, view, transcript)
-        attach_mentions(view, tags if tags is not None else episode_tags(view.episode, transcript),
-                        topics)
+        attach_mentions(view, tags if tags is not None else editor_tags(view.episode), topics)
         render_episode(writer, view)
         shown = MomentStore(self.layout.root).save(slug, view.mentions)
         done = PageDone(slug, view.status, [mention_record(m) for m in view.mentions],
@@ -137,15 +138,13 @@ class PageRenderer:
         """The page's transcript: its master's reading copy, but the master itself for a
         video page, whose captions file is cut by the words' timings."""
         episode = plan.view.episode
-        if plan.master is not None and not plan.view.is_video and \
-                hasattr(self.transcripts, "for_page"):  # batch.ArchiveTranscripts
+        if plan.master is not None and not plan.view.is_video:
             return self.transcripts.for_page(episode, plan.master)
-        read = getattr(self.transcripts, "for_episode", None)
-        return read(episode) if read is not None else self.transcripts.get(episode.slug)
+        return self.transcripts.for_episode(episode)
 
     def _tags(self, slug: str) -> list[Tag] | None:
-        """The episode's tags; None if it has none (a worker's copy of pipeline.tag.tagger.TagsOnDisk
-        has no digests: its plan said there are tags)."""
+        """The episode's tags; None if it has none (a worker's copy of TagsOnDisk has no
+        digests: its plan said there are tags)."""
         if self.tags is None:
             return None
         try:

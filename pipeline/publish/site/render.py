@@ -32,7 +32,7 @@ from pipeline.archive import ArchiveConfig
 from pipeline.cache.catalogue import Catalogue
 from pipeline.cache.listings import Listings
 from pipeline.cache.memo import BuildMemo, code_digest, digest_of
-from pipeline.model import Episode, Tag
+from pipeline.model import Episode
 from pipeline.processes import usable_cores
 from pipeline.publish.layout import SiteLayout
 from pipeline.publish.search import start_index_search
@@ -61,19 +61,21 @@ from pipeline.publish.site.writer import (
     render_lists,
     render_topic,
 )
+from pipeline.tag.stage import TagSource
 from pipeline.tag.taxonomy import load_taxonomy
+from pipeline.transcripts.source import TranscriptSource
 from pipeline.transcripts.store import ReadingCopies
 
 
-def render_site(root: Path, config: ArchiveConfig, episodes: Iterable[Episode], transcripts: Any,
-                layout: SiteLayout, tags: Mapping[str, list[Tag]] | None = None,
+def render_site(root: Path, config: ArchiveConfig, episodes: Iterable[Episode],
+                transcripts: TranscriptSource, layout: SiteLayout, tags: TagSource = None,
                 memo: BuildMemo | None = None, workers: int | None = None) -> SiteResult:
     """Write every page of the site, copy the assets, remove stale pages, index for search.
 
     Run after publish_assets (pages link to the media and transcript files it placed) and
     before publish_feed (the feed links an episode page as its HTML transcript if it exists).
-    `transcripts` maps slugs to transcripts (`get`); `tags` gives each episode's tags (else the
-    transcript's own). With batch.ArchiveTranscripts and a memo, an episode page whose inputs
+    `tags` gives each episode's tags (else only the editor's cases). With the build's
+    transcripts (which know each master's digest) and a memo, an episode page whose inputs
     are all as last time is kept without reading its transcript; what the overviews need from
     it comes from the memo (status, mentions) and the MomentStore (passages). One transcript
     is in memory at a time per process; `workers`: processes rendering episode pages (None:
@@ -85,7 +87,7 @@ def render_site(root: Path, config: ArchiveConfig, episodes: Iterable[Episode], 
     writer = PageWriter(layout, config, result, memo, files=listings.files)
     topics = topics_of(load_taxonomy(), layout)
     site_key = digest_of(SITE_CODE, config.model_dump(mode="json"))
-    planner = Planner(writer, memo, site_key, getattr(transcripts, "digests", None), tags)
+    planner = Planner(writer, memo, site_key, transcripts.digests, tags)
     for topic in topics.values():
         topic.store, topic.listings = planner.store, listings
     load_moments.cache_clear()  # a long-running `wijk watch` must not see an older build's

@@ -477,10 +477,8 @@ def topics_of(taxonomy: Taxonomy, layout: SiteLayout) -> dict[tuple[str, str], T
     return topics
 
 
-def episode_tags(episode: Episode, transcript: Transcript | None) -> list[Tag]:
-    """The transcript's tags; for an episode without transcript, the editor's cases."""
-    if transcript is not None:
-        return list(transcript.tags)
+def editor_tags(episode: Episode) -> list[Tag]:
+    """The cases the editor gave the episode: its tags when it has no others."""
     return [Tag("case", case, 1.0, 0.0, 0.0, "", [], "editor") for case in episode.cases]
 
 
