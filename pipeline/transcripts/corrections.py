@@ -198,7 +198,7 @@ def from_captions(text: str, base: Transcript) -> Transcript:
     provenance = replace(base.provenance, status="corrected",
                          corrected=dt.datetime.now(dt.UTC).isoformat(timespec="seconds"))
     return Transcript(language=base.language, segments=segments, provenance=provenance,
-                      speakers=speakers, tags=[])
+                      speakers=speakers)
 
 
 def _segment(index: int, cue: Cue, slots: dict[str, str], base: Transcript) -> Segment:
