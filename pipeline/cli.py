@@ -158,6 +158,24 @@ def watch(archive: Path, interval: float, settle: float) -> None:
 
 @main.command()
 @ARCHIVE_OPTION
+@click.option("--port", type=click.IntRange(0, 65535), default=8100, show_default=True,
+              help="Port on 127.0.0.1 (only this computer can reach the app).")
+def review(archive: Path, port: int) -> None:
+    """Review and correct transcripts in the browser: read, listen, fix, Ctrl+S saves.
+
+    Opens nothing by itself: it prints the address to open. Saved corrections are published
+    by the next `wijk build`.
+
+    Example: wijk review --archive . --port 8100
+    """
+    from pipeline.review.server import review as run_review
+
+    load_archive(archive)  # a missing or broken archive.yaml is one clear line
+    run_review(archive, port)
+
+
+@main.command()
+@ARCHIVE_OPTION
 @click.option("--port", default=8000, show_default=True, help="Port on 127.0.0.1.")
 def serve(archive: Path, port: int) -> None:
     """Preview the built site on http://127.0.0.1:PORT/ (Ctrl+C to stop).

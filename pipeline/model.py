@@ -136,6 +136,8 @@ class Provenance:
     created: str  # ISO 8601, UTC
     status: TranscriptStatus = "machine"
     corrected: str | None = None  # ISO 8601 of the correction, when status is "corrected"
+    reviewed_until: float | None = None  # seconds: how far an editor has checked it (wijk review)
+    reviewed: str | None = None  # ISO 8601: when an editor marked the whole transcript checked
 
 
 @dataclass

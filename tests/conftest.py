@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 from pathlib import Path
 
 import pytest
@@ -70,3 +71,20 @@ def correct_first_word(master: Path, word: str) -> None:
     first["text"] = f" {word}" + first["text"][len(first["words"][0]["text"]):]
     first["words"][0]["text"] = f" {word}"
     master.write_text(json.dumps(data, ensure_ascii=False, indent=2) + "\n", encoding="utf-8")
+
+
+@pytest.fixture(scope="session")
+def one_episode_built(tmp_path_factory, repo_dir) -> Path:
+    """An archive with one demo episode (47 s, two speakers), built once per session with the
+    real pipeline. Tests that change it work on a copy."""
+    from pipeline.build import run as build_archive
+
+    root = tmp_path_factory.mktemp("one-episode") / "archive"
+    (root / "episodes").mkdir(parents=True)
+    shutil.copy(repo_dir / "archive.yaml", root / "archive.yaml")
+    shutil.copytree(repo_dir / "episodes" / "artwork", root / "episodes" / "artwork")
+    for name in ("2021-09-16-kijk-in-de-kernen.mp3", "2021-09-16-kijk-in-de-kernen.yaml"):
+        shutil.copy(repo_dir / "episodes" / name, root / "episodes" / name)
+    result = build_archive(root)
+    assert result.ok, [str(p) for p in result.problems]
+    return root

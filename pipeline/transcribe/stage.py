@@ -91,7 +91,7 @@ class ArchiveTranscripts:
         if self.digests is not None and episode.slug not in self.digests:
             return None
         transcript = self._master(episode.slug)
-        return _with_speakers(transcript, episode) if transcript else None
+        return with_speakers(transcript, episode) if transcript else None
 
     def for_page(self, episode: Episode, master: str) -> Transcript | None:
         """As `for_episode`, from the reading copy of the master whose digest is `master`
@@ -102,7 +102,7 @@ class ArchiveTranscripts:
             if transcript is None:
                 return None
             transcript = self.copies.save(episode.slug, master, transcript)
-        return _with_speakers(transcript, episode)
+        return with_speakers(transcript, episode)
 
     def _master(self, slug: str) -> Transcript | None:
         try:
@@ -157,14 +157,14 @@ def transcribe_archive(root: Path, episodes: Iterable[Episode], settings: Transc
                 todo.append(episode)
                 continue
             result.kept += 1
-            _finish(store, episode, settings, _with_speakers(stored, episode), written, memo, result)
+            _finish(store, episode, settings, with_speakers(stored, episode), written, memo, result)
         except WijkError as error:
             result.problems.append(Problem.from_error(root, error, episode.source))
     for episode, outcome in _transcribe(todo, settings, workers, executor, result):
         try:
             if isinstance(outcome, WijkError):
                 raise outcome
-            transcript = _with_speakers(outcome, episode)
+            transcript = with_speakers(outcome, episode)
             store.save(episode, transcript, _master_key(episode, settings), force=force)
             result.written += 1
             _finish(store, episode, settings, transcript, written, memo, result)
@@ -189,7 +189,7 @@ def _finish(store: TranscriptStore, episode: Episode, settings: TranscriptionSet
             transcript: Transcript, written: WrittenLog, memo: BuildMemo,
             result: BatchResult) -> None:
     """Derived files from the master, remembered for the next build; warn about no speech."""
-    result.written += _write_derived(transcript, store.folder, episode.slug, written)
+    result.written += write_derived(transcript, store.folder, episode.slug, written)
     _remember(store, episode, settings, transcript, written, memo, result)
     _warn_if_empty(store.folder.parent, episode, transcript.is_empty, result)
 
@@ -325,7 +325,7 @@ def _take_caption_corrections(store: TranscriptStore, written: WrittenLog,
     logger.info("%s: took the corrections made in %s.", episode.slug, captions.name)
 
 
-def _write_derived(transcript: Transcript, folder: Path, slug: str, log: WrittenLog) -> int:
+def write_derived(transcript: Transcript, folder: Path, slug: str, log: WrittenLog) -> int:
     """VTT, SRT, TXT and JSON from the master; unchanged files are left alone. The caption
     formats share one cutting of the cues (the costly part)."""
     count = 0
@@ -358,7 +358,7 @@ def _speaker_count(episode: Episode) -> int | None:
     return len(names) if isinstance(names, list) and names else None
 
 
-def _with_speakers(transcript: Transcript, episode: Episode) -> Transcript:
+def with_speakers(transcript: Transcript, episode: Episode) -> Transcript:
     """Names from the sidecar: a list names SPEAKER_1, SPEAKER_2... in order of appearance.
 
     A transcript corrected by an editor keeps the names the editor gave. With a single named
