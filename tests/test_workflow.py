@@ -297,24 +297,37 @@ def test_bad_inputs_end_to_end(make_archive, repo_dir, tmp_path, monkeypatch):
 
     monkeypatch.setattr(build, "tag_archive", vanish_then_tag)
 
-    # A file still being copied in while the build runs.
+    # A file still being copied in while the build runs: it keeps growing until ingest has
+    # looked at it (however slow the machine), then the copy finishes.
     import threading
 
+    ingested = threading.Event()
+    transcribe = build.transcribe_archive
+
+    def ingest_seen_then_transcribe(*args, **kwargs):
+        ingested.set()
+        return transcribe(*args, **kwargs)
+
+    monkeypatch.setattr(build, "transcribe_archive", ingest_seen_then_transcribe)
     growing = episodes / "groeiend.m4a"
     growing.write_bytes(m4a[:2000])
 
     def keep_copying() -> None:
         with growing.open("ab") as handle:
-            for start in range(2000, len(m4a), 4000):
-                time.sleep(0.15)
-                handle.write(m4a[start:start + 4000])
+            written = 2000
+            while not ingested.wait(0.1):  # a little more every 0.1 s while ingest runs
+                step = min(64, len(m4a) - 1 - written)
+                handle.write(m4a[written:written + step])
                 handle.flush()
+                written += step
+            handle.write(m4a[written:])
 
     copier = threading.Thread(target=keep_copying)
     copier.start()
     try:
         result = build.run(root)
     finally:
+        ingested.set()
         copier.join()
 
     lines: dict[str, list[tuple[bool, str]]] = {}
