@@ -19,14 +19,13 @@ from concurrent.futures import Executor, ProcessPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 from pipeline.archive import TranscriptionSettings
 from pipeline.errors import WijkError
 from pipeline.model import Transcript
 from pipeline.processes import end_with_parent, usable_cores
-
-Progress = Callable[[float], None]  # called with the audio position reached, in seconds
+from pipeline.transcribe.engines.base import Progress
 
 WORKER_MEMORY = 1.5e9  # bytes one worker may use at its peak (base model, batched decoding)
 

@@ -26,7 +26,7 @@ if TYPE_CHECKING:
     from pipeline.archive import TranscriptionSettings
 
 SAMPLE_RATE = 16_000
-Progress = Callable[[float], None]
+Progress = Callable[[float], None]  # called with the audio position reached, in seconds
 SpeechSpans = list[tuple[float, float]]
 
 # Hallucination mitigations from STANDARDS.md, shared by both engines.
