@@ -14,6 +14,7 @@ import yaml
 from pipeline import model
 from pipeline.errors import ConfigError
 from pipeline.tag.matching import normalise_word, stem, tokenize
+from pipeline.tag.meaning import lesson_model
 from pipeline.tag.tagger import Tagger, summarise
 from pipeline.tag.taxonomy import DEFAULT_TAXONOMY, load_taxonomy
 from pipeline.tag.textstream import tag_text_stream
@@ -31,6 +32,13 @@ LESSON_IDS = B1_LESSONS + [
 
 @pytest.fixture(scope="module")
 def tagger() -> Tagger:
+    """The cue patterns alone: what most tests here are about."""
+    return Tagger(load_taxonomy(), meaning=False)
+
+
+@pytest.fixture(scope="module")
+def meaning_tagger() -> Tagger:
+    """The default tagger: cue patterns and lessons by meaning."""
     return Tagger(load_taxonomy())
 
 
@@ -314,9 +322,58 @@ def test_acceptance_thresholds_on_the_evaluation_set(tagger):
 
 
 def test_the_benchmark_hour_is_an_hour_of_speech_and_gets_tagged():
-    # The < 2 s target itself is measured by bench/tag_eval.py (docs/benchmarks.md), not here.
+    # The time target itself is measured by bench/tag_eval.py (docs/benchmarks.md), not here.
     bench = _bench()
     passages = bench.load_passages(TAGGING / "eval.jsonl")
-    timing = bench.time_hour(passages)
+    timing = bench.time_hour(passages, meaning=False)
     assert timing["words"] >= 9000
     assert timing["tags"] > 0
+
+
+# --- lessons by meaning (pipeline.tag.meaning) ---------------------------------------------------
+
+
+def test_a_paraphrased_lesson_is_found_by_meaning_not_by_the_cue_patterns(tagger, meaning_tagger):
+    text = ("Elke woensdag komen de peuters van het kinderdagverblijf bij de bewoners van het "
+            "verzorgingshuis, en die mensen leven echt op van dat gekwebbel.")
+    assert tagger.tag_text(text).lessons == []
+    assert meaning_tagger.tag_text(text).lessons == ["b1-l5"]
+
+
+@pytest.mark.parametrize("text", [
+    "Het potje pindakaas is leeg, kun jij boodschappen doen?",
+    "Opa en oma vieren hun huwelijk en alle kleinkinderen komen.",
+    "We hebben morgen een vergadering over de nieuwe software van kantoor.",
+])
+def test_everyday_talk_gets_no_lesson_by_meaning_either(meaning_tagger, text):
+    assert meaning_tagger.tag_text(text).lessons == []
+
+
+def test_a_lesson_found_by_meaning_keeps_its_moment_its_central_sentence_and_a_score(
+        meaning_tagger):
+    transcript = _transcript(
+        "Welkom bij de podcast.",
+        "Elke woensdag komen de peuters van het kinderdagverblijf langs.",
+        "Ze gaan dan bij de bewoners van het verzorgingshuis zitten.",
+        "En die mensen leven echt op van dat gekwebbel.",
+        "Daarna drinken we samen nog een kopje thee.",
+    )
+    assert Tagger(load_taxonomy(), meaning=False).tag_transcript(transcript) == []
+    [lesson] = [t for t in meaning_tagger.tag_transcript(transcript) if t.id == "b1-l5"]
+    [segment] = [s for s in transcript.segments if s.id in lesson.segment_ids]
+    assert (lesson.start, lesson.end) == (segment.start, segment.end)
+    assert lesson.quote == segment.text.strip()  # the passage's central sentence
+    assert lesson_model().thresholds[lesson_model().lessons.index("b1-l5")] <= lesson.score <= 1
+
+
+def test_the_lesson_model_covers_every_taggable_lesson():
+    model = lesson_model()
+    taggable = {lesson.id for lesson in load_taxonomy().lessons if lesson.cues}
+    assert set(model.lessons) == taggable
+    assert model.weights.shape == (len(model.lessons), model.mean.shape[0])
+
+
+def test_the_held_out_set_is_the_frozen_one():
+    """bench/tag_eval.py refuses a held-out set that is not byte for byte the frozen one."""
+    bench = _bench()
+    assert bench.frozen(TAGGING / "heldout.jsonl")

@@ -21,8 +21,8 @@ from pipeline.transcripts.source import TranscriptSource
 
 # -- Stage 3 over an archive -------------------------------------------------------------------
 
-TAGGER_CODE = code_digest("tag/tagger.py", "tag/matching.py", "tag/taxonomy.py",
-                          "tag/taxonomy.yaml")
+TAGGER_CODE = code_digest("tag/tagger.py", "tag/matching.py", "tag/meaning.py",
+                          "tag/lessons.npz", "tag/taxonomy.py", "tag/taxonomy.yaml")
 
 
 class TagsOnDisk(Mapping[str, list[model.Tag]]):

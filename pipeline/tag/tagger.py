@@ -27,6 +27,7 @@ from functools import lru_cache
 
 from pipeline import model
 from pipeline.tag.matching import MAX_JOIN, PhraseIndex, Span, Token, tokenize
+from pipeline.tag.meaning import lessons_in, meaning_tags, text_passages
 from pipeline.tag.taxonomy import CaseEntry, Taxonomy, load_taxonomy
 
 THRESHOLD = 1.0  # a label is tagged when its evidence in one passage adds up to this
@@ -162,8 +163,11 @@ class _Compiled:
 class Tagger:
     """Tags texts and transcripts with the ids of a taxonomy."""
 
-    def __init__(self, taxonomy: Taxonomy | None = None) -> None:
+    def __init__(self, taxonomy: Taxonomy | None = None, meaning: bool = True) -> None:
+        """`meaning`: also recognise lessons by meaning (pipeline.tag.meaning), beside the cue
+        patterns; off, only the taxonomy's cue patterns count."""
         self.taxonomy = taxonomy if taxonomy is not None else load_taxonomy()
+        self.meaning = meaning
         self._index = PhraseIndex()
         self._compiled = _Compiled()
         self._bundle_cues: dict[str, CuePattern] = {}
@@ -251,6 +255,8 @@ class Tagger:
         tokens = tokenize(text)
         findings = self._passages(self._hits(tokens), _text_windows(len(tokens)))
         found = {(f.kind, f.label) for f in findings}
+        if self.meaning:
+            found |= {("lesson", hit.lesson) for hit in lessons_in(text_passages(text))}
         return TextTags(
             cases=[c for c in self.taxonomy.case_ids if ("case", c) in found],
             lessons=[lesson for lesson in self.taxonomy.lesson_ids if ("lesson", lesson) in found],
@@ -268,6 +274,10 @@ class Tagger:
         hits = self._hits(tokens)
         findings = self._passages(hits, _segment_windows(tokens, len(segments)))
         tags = [_to_tag(f, tokens, segments) for f in findings]
+        if self.meaning:
+            known = {t.id for t in tags if t.kind == "lesson"}
+            tags += [t for t in meaning_tags(segments, max_quote=MAX_QUOTE)
+                     if t.id in self.taxonomy.lesson_ids and not _covered(t, tags, known)]
         return editor_tags + _merge(tags)
 
     def _editor_tags(self, transcript: model.Transcript, editor_cases: Sequence[str]) -> list[model.Tag]:
@@ -280,6 +290,13 @@ class Tagger:
             model.Tag(kind="case", id=case_id, score=1.0, start=0.0, end=end, quote="", source="editor")
             for case_id in dict.fromkeys(editor_cases)
         ]
+
+
+def _covered(tag: model.Tag, tags: list[model.Tag], known: set[str]) -> bool:
+    """Whether the cue patterns already tagged this lesson at this moment (their quote, the
+    cue words themselves, is the better evidence)."""
+    return tag.id in known and any(t.id == tag.id and t.start <= tag.end and tag.start <= t.end
+                                   for t in tags)
 
 
 def _place_key(phrase: str) -> str:
