@@ -32,7 +32,8 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parent.parent
 REALSPEECH = REPO.parent / "shared" / "data" / "realspeech-dev"
 SYNTHETIC = REPO / "tests" / "data" / "speech"
-SYNTHETIC_CLIPS = ("nl_voorst", "nl_kernen", "nl_staart_ruis")
+SYNTHETIC_CLIPS = {"nl_voorst": "nl_voorst", "nl_kernen": "nl_kernen",
+                   "nl_staart_ruis": "nl_staart"}  # clip -> its reference text
 FORMATS = ("json", "vtt", "srt", "txt")
 FILE_ENDINGS = {"json": "podcast.json", "vtt": "vtt", "srt": "srt", "txt": "txt"}
 SYSTEMS = ("wijkarchief", "plain faster-whisper")
@@ -255,9 +256,10 @@ def evaluate(name: str, files: list[Path], reference: dict[str, list[str]], sett
         print(f"\nPlain faster-whisper WER {plain_wer:.3f} (same run, same machine).")
 
 
-def references(folder: Path, names: list[str]) -> dict[str, list[str]]:
-    return {name: normalise((folder / f"{name}.txt").read_text(encoding="utf-8"))
-            for name in names}
+def references(folder: Path, texts: dict[str, str]) -> dict[str, list[str]]:
+    """Each recording's reference words, from the text file named for it."""
+    return {name: normalise((folder / f"{text}.txt").read_text(encoding="utf-8"))
+            for name, text in texts.items()}
 
 
 def main() -> None:
@@ -267,6 +269,7 @@ def main() -> None:
     parser.add_argument("--settings", default="{}", help="TranscriptionSettings as JSON")
     parser.add_argument("--no-plain", action="store_true", help="skip plain faster-whisper")
     parser.add_argument("--no-synthetic", action="store_true", help="skip the mbrola clips")
+    parser.add_argument("--no-real", action="store_true", help="only the mbrola clips")
     parser.add_argument("--child", choices=SYSTEMS)
     parser.add_argument("--out", type=Path)
     parser.add_argument("media", nargs="*", type=Path)
@@ -280,12 +283,12 @@ def main() -> None:
                                                             args.data.glob("*.opus"))
     print(f"Settings: defaults{' + ' + args.settings if settings else ''}; "
           f"{os.cpu_count()} cores")
-    evaluate("Real speech", [args.data / f"{s}.opus" for s in stems],
-             references(args.data, stems), settings, systems)
+    if not args.no_real:
+        evaluate("Real speech", [args.data / f"{s}.opus" for s in stems],
+                 references(args.data, {s: s for s in stems}), settings, systems)
     if not args.no_synthetic:
-        clips = list(SYNTHETIC_CLIPS)
-        evaluate("Synthetic mbrola clips", [SYNTHETIC / f"{c}.opus" for c in clips],
-                 references(SYNTHETIC, clips), settings, systems)
+        evaluate("Synthetic mbrola clips", [SYNTHETIC / f"{c}.opus" for c in SYNTHETIC_CLIPS],
+                 references(SYNTHETIC, SYNTHETIC_CLIPS), settings, systems)
 
 
 if __name__ == "__main__":
