@@ -112,7 +112,7 @@ def main() -> int:
     mean, scale = raw.mean(0), raw.std(0) + 1e-6
     features = (raw - mean) / scale
     folds = np.random.default_rng(7).integers(0, FOLDS, len(rows))
-    rules = Tagger(taxonomy)
+    rules = Tagger(taxonomy, meaning=False)  # the cue patterns alone
     by_rules = np.array([[lesson in rules.tag_text(t).lessons for lesson in lessons] for t in texts])
 
     print(f"{len(rows)} training passages ({', '.join(TRAINING)}), {len(lessons)} lessons, "

@@ -88,3 +88,40 @@ def one_episode_built(tmp_path_factory, repo_dir) -> Path:
     result = build_archive(root)
     assert result.ok, [str(p) for p in result.problems]
     return root
+
+
+# --- a real browser: Debian's Chromium driven by Playwright (never `playwright install`) ------
+
+CHROMIUM = Path(os.environ.get("WIJK_CHROMIUM", "/usr/bin/chromium"))
+CHROMIUM_ARGS = ["--no-sandbox", "--headless", "--disable-gpu", "--disable-background-networking",
+                 "--disable-component-update", "--disable-sync"]
+
+
+@pytest.fixture(scope="session")
+def browser():
+    playwright_api = pytest.importorskip("playwright.sync_api")
+    os.environ.setdefault("WIJK_SERVE_QUIET", "1")
+    with playwright_api.sync_playwright() as playwright:
+        chromium = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+        yield chromium
+        chromium.close()
+
+
+@pytest.fixture
+def new_page(browser):
+    """Pages in fresh contexts: new_page(width=1280, color_scheme="light", **context options)."""
+    contexts = []
+
+    def make(width: int = 1280, height: int = 800, **options):
+        context = browser.new_context(viewport={"width": width, "height": height}, **options)
+        contexts.append(context)
+        page = context.new_page()
+        page.set_default_timeout(15_000)
+        errors: list[str] = []
+        page.on("pageerror", lambda error: errors.append(str(error)))
+        page.js_errors = errors  # type: ignore[attr-defined]
+        return page
+
+    yield make
+    for context in contexts:
+        context.close()

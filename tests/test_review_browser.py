@@ -8,12 +8,12 @@ import shutil
 from pathlib import Path
 
 import pytest
-from test_site_browser import AXE_OPTIONS, CHROMIUM, CHROMIUM_ARGS, IN_CI, wait_until
+from conftest import CHROMIUM
+from test_site_browser import AXE_OPTIONS, IN_CI, wait_until
 
 from pipeline.build import run as build_archive
 from pipeline.review.server import review_in_background
 
-playwright_api = pytest.importorskip("playwright.sync_api")
 axe_api = pytest.importorskip("axe_playwright_python.sync_playwright")
 
 pytestmark = pytest.mark.skipif(not CHROMIUM.exists() and not IN_CI,
@@ -37,24 +37,12 @@ def app(archive):
     server.server_close()
 
 
-@pytest.fixture(scope="module")
-def chromium():
-    with playwright_api.sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
-        yield browser
-        browser.close()
-
-
 @pytest.fixture
-def page(chromium):
-    context = chromium.new_context(viewport={"width": 1280, "height": 800})
-    page = context.new_page()
-    page.set_default_timeout(15_000)
-    errors: list[str] = []
-    page.on("pageerror", lambda error: errors.append(str(error)))
+def page(new_page):
+    """A page in a fresh browser context; no script error may happen on it."""
+    page = new_page()
     yield page
-    assert errors == []
-    context.close()
+    assert page.js_errors == []
 
 
 def test_an_editor_corrects_a_word_saves_with_ctrl_s_and_the_build_publishes_it(page, app,
@@ -135,10 +123,8 @@ def test_every_control_is_reached_by_tab_with_a_visible_focus(page, app):
 
 @pytest.mark.parametrize("scheme", ["light", "dark"])
 @pytest.mark.parametrize("path", ["/", PAGE])
-def test_axe_finds_no_violations_on_the_review_pages(chromium, app, path, scheme):
-    context = chromium.new_context(viewport={"width": 1280, "height": 800}, color_scheme=scheme)
-    page = context.new_page()
+def test_axe_finds_no_violations_on_the_review_pages(new_page, app, path, scheme):
+    page = new_page(color_scheme=scheme)
     page.goto(app + path)
     results = axe_api.Axe().run(page, options=AXE_OPTIONS)
-    context.close()
     assert results.violations_count == 0, results.generate_report()

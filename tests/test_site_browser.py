@@ -23,6 +23,7 @@ from pathlib import Path
 from unittest import mock
 
 import pytest
+from conftest import CHROMIUM
 
 from pipeline.archive import load_archive
 from pipeline.build import run as build_archive
@@ -34,9 +35,6 @@ from pipeline.serve import serve_in_background
 playwright_api = pytest.importorskip("playwright.sync_api")
 axe_api = pytest.importorskip("axe_playwright_python.sync_playwright")
 
-CHROMIUM = Path(os.environ.get("WIJK_CHROMIUM", "/usr/bin/chromium"))
-CHROMIUM_ARGS = ["--no-sandbox", "--headless", "--disable-gpu", "--disable-background-networking",
-                 "--disable-component-update", "--disable-sync"]
 REPO = Path(__file__).resolve().parent.parent
 VNU = REPO / "node_modules" / "vnu-jar" / "build" / "dist" / "vnu.jar"
 AUDIO_PAGE = "afleveringen/kijk-in-de-kernen/"
@@ -118,35 +116,6 @@ def parted_url(tmp_path_factory):
     yield url
     server.shutdown()
     server.server_close()
-
-
-@pytest.fixture(scope="session")
-def browser():
-    os.environ.setdefault("WIJK_SERVE_QUIET", "1")
-    with playwright_api.sync_playwright() as playwright:
-        chromium = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
-        yield chromium
-        chromium.close()
-
-
-@pytest.fixture
-def new_page(browser):
-    """Pages in fresh contexts: new_page(width=1280, color_scheme="light", **context options)."""
-    contexts = []
-
-    def make(width: int = 1280, height: int = 800, **options):
-        context = browser.new_context(viewport={"width": width, "height": height}, **options)
-        contexts.append(context)
-        page = context.new_page()
-        page.set_default_timeout(15_000)
-        errors: list[str] = []
-        page.on("pageerror", lambda error: errors.append(str(error)))
-        page.js_errors = errors  # type: ignore[attr-defined]
-        return page
-
-    yield make
-    for context in contexts:
-        context.close()
 
 
 def lesson_page(site: Path) -> str:

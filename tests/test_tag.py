@@ -352,11 +352,9 @@ def test_everyday_talk_gets_no_lesson_by_meaning_either(meaning_tagger, text):
 def test_a_lesson_found_by_meaning_keeps_its_moment_its_central_sentence_and_a_score(
         meaning_tagger):
     transcript = _transcript(
-        "Welkom bij de podcast.",
         "Elke woensdag komen de peuters van het kinderdagverblijf langs.",
-        "Ze gaan dan bij de bewoners van het verzorgingshuis zitten.",
-        "En die mensen leven echt op van dat gekwebbel.",
-        "Daarna drinken we samen nog een kopje thee.",
+        "Ze gaan dan bij de bewoners van het verzorgingshuis zitten,",
+        "en die mensen leven echt op van dat gekwebbel.",
     )
     assert Tagger(load_taxonomy(), meaning=False).tag_transcript(transcript) == []
     [lesson] = [t for t in meaning_tagger.tag_transcript(transcript) if t.id == "b1-l5"]

