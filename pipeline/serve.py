@@ -72,10 +72,7 @@ class SiteHandler(http.server.SimpleHTTPRequestHandler):
         size = path.stat().st_size
         byte_range = parse_range(header, size)
         if byte_range is None:
-            self.send_response(416)
-            self.send_header("Content-Range", f"bytes */{size}")
-            self.send_header("Content-Length", "0")
-            self.end_headers()
+            refuse_range(self, size)
             return None
         handle = path.open("rb")
         start, end = byte_range
@@ -112,6 +109,14 @@ class SiteHandler(http.server.SimpleHTTPRequestHandler):
         if os.environ.get("WIJK_SERVE_QUIET"):
             return
         super().log_message(format, *args)
+
+
+def refuse_range(handler: http.server.BaseHTTPRequestHandler, size: int) -> None:
+    """Answer 416: the requested range lies outside the file's `size` bytes."""
+    handler.send_response(416)
+    handler.send_header("Content-Range", f"bytes */{size}")
+    handler.send_header("Content-Length", "0")
+    handler.end_headers()
 
 
 def parse_range(header: str, size: int) -> tuple[int, int] | None:

@@ -181,6 +181,11 @@ def test_the_server_serves_this_machine_only_and_saves_only_with_its_token(archi
         status, answer = post(url, save, stale, {"X-Review-Token": token})
         assert status == 409 and "niet opgeslagen" in answer["message"]
         host = url.removeprefix("http://")
+        for asked, status, length in (("bytes=0-99", 206, 100), ("bytes=999999999-", 416, 0)):
+            connection = http.client.HTTPConnection(host, timeout=30)
+            connection.request("GET", f"/media/{SLUG}", headers={"Range": asked})
+            response = connection.getresponse()
+            assert (response.status, len(response.read())) == (status, length)
         for path in ("/media/..%2Farchive.yaml", "/static/..%2F..%2Fcli.py", "/static/edits.py",
                      "/ondertiteling/..%2Fregistry.vtt", "/media/onbekend"):
             connection = http.client.HTTPConnection(host, timeout=30)

@@ -29,7 +29,7 @@ from pipeline.model import Episode
 from pipeline.review.edits import MARKERS, EditedSegment
 from pipeline.review.episodes import listing, local_episodes, review_page
 from pipeline.review.saving import ChangedMeanwhile, Review, save_review
-from pipeline.serve import MIME_TYPES, parse_range
+from pipeline.serve import MIME_TYPES, parse_range, refuse_range
 from pipeline.text import clock
 
 logger = logging.getLogger(__name__)
@@ -161,11 +161,7 @@ class ReviewHandler(http.server.BaseHTTPRequestHandler):
         if header is not None:
             byte_range = parse_range(header, size)
             if byte_range is None:
-                self.send_response(416)
-                self.send_header("Content-Range", f"bytes */{size}")
-                self.send_header("Content-Length", "0")
-                self.end_headers()
-                return
+                return refuse_range(self, size)
             (first, last), status = byte_range, 206
         self.send_response(status)
         self.send_header("Content-Type", mime)
