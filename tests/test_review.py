@@ -134,8 +134,11 @@ def test_saving_makes_a_correction_keeps_history_and_remakes_the_derived_files(a
     def change(segments):
         segments[0].text = "Redactiewoord " + segments[0].text
 
-    digest = save_review(archive, episode, review_of(archive, change))
+    review = review_of(archive, change)
+    review.speakers = {"SPEAKER_1": "Lou Repetur", "SPEAKER_2": "Spreker 2"}
+    digest = save_review(archive, episode, review)
     stored = TranscriptStore(archive).load(SLUG)
+    assert stored.transcript.speakers == {"SPEAKER_1": "Lou Repetur"}  # "Spreker 2": unnamed
     assert stored.corrected and stored.transcript.segments[0].text.startswith(" Redactiewoord")
     assert stored.transcript.provenance.reviewed_until == 12.0
     assert digest == master_digest(archive, SLUG)

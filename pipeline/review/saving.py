@@ -66,11 +66,19 @@ def save_review(root: Path, episode: Episode, review: Review) -> str:
             raise WijkError("this episode has no transcript yet", store.master_path(episode.slug))
         corrected = _with_review_state(
             apply_review(with_speakers(stored.transcript, episode), review.segments,
-                         review.speakers), stored.transcript, review)
+                         _given_names(stored.transcript, review.speakers)),
+            stored.transcript, review)
         store.keep_version(episode.slug)
         store.save(episode, corrected, stored.cache_key)
         _remake_derived(root, store, episode, corrected)
         return master_digest(root, episode.slug) or ""
+
+
+def _given_names(transcript: Transcript, names: dict[str, str]) -> dict[str, str]:
+    """The names the editor gave: a slot still called what it is called when nobody names it
+    ("Spreker 2") stays unnamed, so a name in the sidecar can still reach it."""
+    unnamed = replace(transcript, speakers={})
+    return {slot: name for slot, name in names.items() if name != unnamed.speaker_name(slot)}
 
 
 def _with_review_state(corrected: Transcript, before: Transcript, review: Review) -> Transcript:
