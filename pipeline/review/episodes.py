@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from pipeline.archive import ArchiveConfig
+from pipeline.errors import TranscriptError
 from pipeline.ingest.identity import Registry
 from pipeline.ingest.scan import ingest
 from pipeline.model import Episode, Segment, Transcript
@@ -64,7 +65,7 @@ def listing(root: Path, episodes: list[Episode]) -> list[Listed]:
 def _transcript(store: TranscriptStore, episode: Episode) -> Transcript | None:
     try:
         stored = store.load(episode.slug)
-    except Exception:  # a damaged master: listed without transcript, the build reports it
+    except TranscriptError:  # a damaged master: listed without transcript, the build reports it
         return None
     return with_speakers(stored.transcript, episode) if stored else None
 
@@ -111,9 +112,10 @@ class ReviewPage:
 
 def review_page(root: Path, episode: Episode) -> ReviewPage | None:
     """The episode's transcript as the review page shows it; None if it has none."""
-    store = TranscriptStore(root)
-    stored = store.load(episode.slug)
+    # The digest before the text: should the master change in between, the page shows the
+    # newer text under the older digest, and a save from it is refused, never the reverse.
     base = master_digest(root, episode.slug)
+    stored = TranscriptStore(root).load(episode.slug)
     if stored is None or base is None:
         return None
     transcript = with_speakers(stored.transcript, episode)
